@@ -1,0 +1,67 @@
+//! The SCM_RIGHTS control message that carries one descriptor to ssh.
+
+use core::mem::size_of;
+
+use linux_raw_sys::net::{SCM_RIGHTS, SOL_SOCKET, cmsghdr};
+
+const ALIGN: usize = size_of::<usize>();
+const HEADER_LEN: usize = size_of::<cmsghdr>();
+const FD_LEN: usize = size_of::<i32>();
+
+/// CMSG_LEN(sizeof(int)): header plus one descriptor.
+pub const CMSG_LEN_ONE_FD: usize = HEADER_LEN + FD_LEN;
+
+/// CMSG_SPACE(sizeof(int)): CMSG_LEN rounded up to the header's alignment.
+pub const CMSG_SPACE_ONE_FD: usize = (CMSG_LEN_ONE_FD + ALIGN - 1) / ALIGN * ALIGN;
+
+/// Control bytes, aligned like `struct cmsghdr` as the kernel's CMSG macros expect.
+#[repr(C, align(8))]
+pub struct ControlBuffer(pub [u8; CMSG_SPACE_ONE_FD]);
+
+/// Builds `cmsghdr { len, SOL_SOCKET, SCM_RIGHTS }` followed by `fd`, padding zeroed.
+pub fn scm_rights(fd: i32) -> ControlBuffer {
+    let mut bytes = [0u8; CMSG_SPACE_ONE_FD];
+    let (len, rest) = bytes.split_at_mut(size_of::<usize>());
+    len.copy_from_slice(&CMSG_LEN_ONE_FD.to_ne_bytes());
+    let (level, rest) = rest.split_at_mut(4);
+    level.copy_from_slice(&(SOL_SOCKET as i32).to_ne_bytes());
+    let (kind, rest) = rest.split_at_mut(4);
+    kind.copy_from_slice(&(SCM_RIGHTS as i32).to_ne_bytes());
+    rest[..FD_LEN].copy_from_slice(&fd.to_ne_bytes());
+    ControlBuffer(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_match_the_kernel_abi() {
+        assert_eq!(align_of::<ControlBuffer>(), align_of::<cmsghdr>());
+        #[cfg(target_pointer_width = "64")]
+        {
+            assert_eq!(CMSG_LEN_ONE_FD, 20);
+            assert_eq!(CMSG_SPACE_ONE_FD, 24);
+        }
+    }
+
+    #[cfg(all(target_pointer_width = "64", target_endian = "little"))]
+    #[test]
+    fn exact_bytes_for_fd_7() {
+        let ControlBuffer(bytes) = scm_rights(7);
+        assert_eq!(
+            bytes,
+            [20, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 7, 0, 0, 0, 0, 0, 0, 0]
+        );
+    }
+
+    #[test]
+    fn header_fields_decode_back() {
+        let ControlBuffer(bytes) = scm_rights(0x1234_5678);
+        let word = |at: usize| i32::from_ne_bytes(bytes[at..at + 4].try_into().unwrap());
+        assert_eq!(usize::from_ne_bytes(bytes[..ALIGN].try_into().unwrap()), CMSG_LEN_ONE_FD);
+        assert_eq!(word(ALIGN), SOL_SOCKET as i32);
+        assert_eq!(word(ALIGN + 4), SCM_RIGHTS as i32);
+        assert_eq!(word(HEADER_LEN), 0x1234_5678);
+    }
+}

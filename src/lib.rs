@@ -1,0 +1,15 @@
+//! The pure, allocation-free logic of ssh-sockproxy: the host grammar, numbers,
+//! socket addresses, the SCM_RIGHTS message and every diagnostic line.
+//! `src/main.rs` does the syscalls.
+#![cfg_attr(not(test), no_std)]
+
+pub mod case_match;
+pub mod cli;
+pub mod cmsg;
+pub mod errno_text;
+pub mod failure;
+pub mod line;
+pub mod number;
+pub mod target;
+pub mod unix_address;
+pub mod vsock_address;

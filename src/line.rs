@@ -1,0 +1,153 @@
+//! A one-line message assembled in a fixed buffer: no allocator, no `core::fmt`.
+
+use crate::errno_text::errno_text;
+use crate::number::format_u32;
+
+/// Capacity of a message line; longer content is cut and marked with `...`.
+pub const LINE_CAPACITY: usize = 1024;
+
+const ELLIPSIS: &[u8] = b"...";
+
+/// A message line under construction. `finish` appends the newline.
+pub struct Line {
+    buf: [u8; LINE_CAPACITY],
+    len: usize,
+    cut: bool,
+}
+
+impl Default for Line {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Line {
+    pub const fn new() -> Self {
+        Self { buf: [0; LINE_CAPACITY], len: 0, cut: false }
+    }
+
+    /// Room left for content, keeping space for `...` and the newline.
+    fn room(&self) -> usize {
+        LINE_CAPACITY - ELLIPSIS.len() - 1 - self.len
+    }
+
+    fn push_byte(&mut self, byte: u8) {
+        if self.room() == 0 {
+            self.cut = true;
+            return;
+        }
+        self.buf[self.len] = byte;
+        self.len += 1;
+    }
+
+    /// Appends trusted text verbatim.
+    pub fn text(&mut self, text: &[u8]) -> &mut Self {
+        for &byte in text {
+            self.push_byte(byte);
+        }
+        self
+    }
+
+    /// Appends untrusted bytes (argv, paths) so that they cannot break the line:
+    /// control bytes become `\xNN`. Other bytes, UTF-8 included, stay as they are.
+    pub fn quoted(&mut self, bytes: &[u8]) -> &mut Self {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        for &byte in bytes {
+            if byte < 0x20 || byte == 0x7f {
+                if self.room() < 4 {
+                    self.cut = true;
+                    break;
+                }
+                self.text(&[b'\\', b'x', HEX[usize::from(byte >> 4)], HEX[usize::from(byte & 15)]]);
+            } else {
+                self.push_byte(byte);
+            }
+        }
+        self
+    }
+
+    pub fn number(&mut self, value: u32) -> &mut Self {
+        let mut digits = [0u8; 10];
+        self.text(format_u32(value, &mut digits))
+    }
+
+    /// Appends the strerror() text of `errno` (glibc wording).
+    pub fn errno(&mut self, errno: i32) -> &mut Self {
+        match errno_text(errno) {
+            Some(text) => self.text(text),
+            None => {
+                self.text(b"Unknown error ");
+                if errno < 0 {
+                    self.text(b"-");
+                }
+                self.number(errno.unsigned_abs())
+            }
+        }
+    }
+
+    /// The finished line, newline included.
+    pub fn finish(&mut self) -> &[u8] {
+        if self.cut {
+            let end = self.len;
+            self.buf[end..end + ELLIPSIS.len()].copy_from_slice(ELLIPSIS);
+            self.len += ELLIPSIS.len();
+            self.cut = false;
+        }
+        self.buf[self.len] = b'\n';
+        &self.buf[..=self.len]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn render(build: impl FnOnce(&mut Line)) -> Vec<u8> {
+        let mut line = Line::new();
+        build(&mut line);
+        line.finish().to_vec()
+    }
+
+    #[test]
+    fn joins_parts_and_ends_with_newline() {
+        let out = render(|l| {
+            l.text(b"Failed to connect to vsock:").number(3).text(b":").number(22).text(b": ").errno(111);
+        });
+        assert_eq!(out, b"Failed to connect to vsock:3:22: Connection refused\n");
+    }
+
+    #[test]
+    fn escapes_control_bytes_only() {
+        let out = render(|l| {
+            l.quoted(b"a\nb\x1b[0m\x7f\xc3\xa9 z");
+        });
+        assert_eq!(out, b"a\\x0ab\\x1b[0m\\x7f\xc3\xa9 z\n");
+    }
+
+    #[test]
+    fn unknown_errno_gets_number() {
+        assert_eq!(render(|l| { l.errno(4000); }), b"Unknown error 4000\n");
+        assert_eq!(render(|l| { l.errno(-5); }), b"Unknown error -5\n");
+    }
+
+    #[test]
+    fn overlong_content_is_cut_with_ellipsis() {
+        let long = vec![b'a'; 5000];
+        let out = render(|l| {
+            l.text(b"path ").quoted(&long).text(b": tail");
+        });
+        assert_eq!(out.len(), LINE_CAPACITY);
+        assert!(out.ends_with(b"aaa...\n"));
+        assert_eq!(out.iter().filter(|&&b| b == b'\n').count(), 1);
+    }
+
+    #[test]
+    fn escape_is_never_split_by_the_cut() {
+        let long = vec![b'\n'; 600];
+        let out = render(|l| {
+            l.quoted(&long);
+        });
+        let body = &out[..out.len() - 4];
+        assert!(body.ends_with(b"\\x0a"), "{:?}", String::from_utf8_lossy(&out[out.len() - 12..]));
+    }
+}

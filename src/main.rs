@@ -1,0 +1,55 @@
+//! ssh-sockproxy: wires argv to the library and its result to an exit code.
+#![no_std]
+#![no_main]
+
+mod sys;
+
+use core::ffi::{c_char, c_int};
+
+use sockproxy::cli::{Command, HELP, VERSION, parse_command};
+use sockproxy::failure::Failure;
+use sockproxy::target::{Target, parse_target};
+
+// musl's libc.a supplies the C start-up code that calls `main`, memcpy & co.
+// and sendmsg; nothing else of libc is used.
+#[link(name = "c")]
+unsafe extern "C" {}
+
+/// Exit status of a panic; the tests assert that no run ever ends with it.
+const PANIC_EXIT: c_int = 70;
+
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo) -> ! {
+    sys::exit_now(PANIC_EXIT)
+}
+
+#[unsafe(no_mangle)]
+extern "C" fn main(argc: c_int, argv: *const *const c_char) -> c_int {
+    // SAFETY: the C start-up code passes argc NUL-terminated strings that
+    // live, unchanged, until the process exits.
+    let args = unsafe { sys::args::Args::new(argc, argv) };
+    match run(args) {
+        Ok(()) => 0,
+        Err(failure) => {
+            sys::stdio::report(&failure);
+            1
+        }
+    }
+}
+
+fn run(args: sys::args::Args) -> Result<(), Failure<'static>> {
+    match parse_command(args.skip(1))? {
+        Command::Help => sys::stdio::print(HELP),
+        Command::Version => sys::stdio::print(VERSION),
+        Command::Connect { host, port } => {
+            let target = parse_target(host, port)?;
+            let stdout = sys::stdio::check_for_handoff()?;
+            let socket = match target {
+                Target::Unix(address) => sys::unix_connect::connect_unix(address)?,
+                Target::Vsock(address) => sys::vsock_connect::connect_vsock(address)?,
+                Target::VsockMux(_) | Target::Machine(_) => return Err(Failure::NotSupportedYet(host)),
+            };
+            sys::handoff::send_fd(stdout, &socket)
+        }
+    }
+}

@@ -1,0 +1,74 @@
+//! Strict decimal numbers: ASCII digits only, no sign, no spaces, no `0x`.
+
+/// Parses `text` as a decimal `u32`. Leading zeros are allowed and stay decimal
+/// (unlike upstream's base-0 parsing, where `010` is 8).
+pub fn parse_u32(text: &[u8]) -> Option<u32> {
+    if text.is_empty() {
+        return None;
+    }
+    let mut value: u32 = 0;
+    for &byte in text {
+        let digit = byte.wrapping_sub(b'0');
+        if digit > 9 {
+            return None;
+        }
+        value = value.checked_mul(10)?.checked_add(u32::from(digit))?;
+    }
+    Some(value)
+}
+
+/// Writes `value` in decimal into `out` and returns the digits.
+pub fn format_u32(value: u32, out: &mut [u8; 10]) -> &[u8] {
+    let mut start = out.len();
+    let mut rest = value;
+    loop {
+        start -= 1;
+        out[start] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    &out[start..]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_strict_decimal() {
+        let cases: &[(&[u8], Option<u32>)] = &[
+            (b"0", Some(0)),
+            (b"1", Some(1)),
+            (b"22", Some(22)),
+            (b"010", Some(10)),
+            (b"0000000000000000000022", Some(22)),
+            (b"4294967295", Some(u32::MAX)),
+            (b"4294967296", None),
+            (b"99999999999", None),
+            (b"", None),
+            (b"+1", None),
+            (b"-1", None),
+            (b" 1", None),
+            (b"1 ", None),
+            (b"0x10", None),
+            (b"1e3", None),
+            (b"12a", None),
+            (b"\xff", None),
+            (b"\xd9\xa1", None),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(parse_u32(text), *expected, "input {:?}", text);
+        }
+    }
+
+    #[test]
+    fn formats_every_width() {
+        let mut buf = [0u8; 10];
+        for value in [0, 7, 10, 22, 1073741824, u32::MAX] {
+            let text = format_u32(value, &mut buf);
+            assert_eq!(text, value.to_string().as_bytes());
+        }
+    }
+}

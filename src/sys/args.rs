@@ -1,0 +1,34 @@
+//! argv as an iterator of byte strings, without copying.
+
+use core::ffi::{CStr, c_char, c_int};
+
+pub struct Args {
+    next: *const *const c_char,
+    remaining: usize,
+}
+
+impl Args {
+    /// # Safety
+    /// `argv` must hold `argc` pointers to NUL-terminated strings that stay
+    /// valid and unchanged for the rest of the process.
+    pub unsafe fn new(argc: c_int, argv: *const *const c_char) -> Self {
+        Self { next: argv, remaining: usize::try_from(argc).unwrap_or(0) }
+    }
+}
+
+impl Iterator for Args {
+    type Item = &'static [u8];
+
+    fn next(&mut self) -> Option<&'static [u8]> {
+        if self.remaining == 0 {
+            return None;
+        }
+        self.remaining -= 1;
+        // SAFETY: `new`'s contract: `next` points at one of the argc valid
+        // string pointers, and those strings live as long as the process.
+        let arg = unsafe { CStr::from_ptr(*self.next) };
+        // SAFETY: stays within argv (or one past its last used entry).
+        self.next = unsafe { self.next.add(1) };
+        Some(arg.to_bytes())
+    }
+}

@@ -1,0 +1,50 @@
+//! Hands the connected socket to ssh: one NUL byte plus SCM_RIGHTS on stdout.
+
+use core::ffi::c_int;
+use core::ptr::null_mut;
+
+use linux_raw_sys::general::iovec;
+use linux_raw_sys::net::{MSG_NOSIGNAL, msghdr};
+use rustix::fd::{AsRawFd, BorrowedFd, OwnedFd};
+use sockproxy::cmsg::{CMSG_SPACE_ONE_FD, scm_rights};
+use sockproxy::failure::Failure;
+
+// rustix's sendmsg only takes control messages built by its own ancillary
+// buffer type; we send the bytes that sockproxy::cmsg builds, via libc.
+unsafe extern "C" {
+    fn sendmsg(fd: c_int, msg: *const msghdr, flags: c_int) -> isize;
+    fn __errno_location() -> *mut c_int;
+}
+
+const EINTR: c_int = linux_raw_sys::errno::EINTR as c_int;
+
+/// Sends `socket` over `stdout`. OpenSSH reads one byte (any value) and one
+/// descriptor. MSG_NOSIGNAL: a peer that went away is an error, not SIGPIPE.
+pub fn send_fd(stdout: BorrowedFd<'_>, socket: &OwnedFd) -> Result<(), Failure<'static>> {
+    let mut payload = [0u8; 1];
+    let mut iov = iovec { iov_base: payload.as_mut_ptr().cast(), iov_len: payload.len() as _ };
+    let mut control = scm_rights(socket.as_raw_fd());
+    let msg = msghdr {
+        msg_name: null_mut(),
+        msg_namelen: 0,
+        // linux-raw-sys declares msghdr's iovec as an opaque twin of this one.
+        msg_iov: (&raw mut iov).cast(),
+        msg_iovlen: 1,
+        msg_control: control.0.as_mut_ptr().cast(),
+        msg_controllen: CMSG_SPACE_ONE_FD,
+        msg_flags: 0,
+    };
+    loop {
+        // SAFETY: `msg` points at one valid iovec and CMSG_SPACE_ONE_FD
+        // initialised control bytes, all alive across the call.
+        let sent = unsafe { sendmsg(stdout.as_raw_fd(), &msg, MSG_NOSIGNAL as c_int) };
+        if sent == 1 {
+            return Ok(());
+        }
+        // SAFETY: musl's errno location is valid for the calling thread.
+        let errno = if sent < 0 { unsafe { *__errno_location() } } else { linux_raw_sys::errno::EIO as c_int };
+        if errno != EINTR {
+            return Err(Failure::SendFd(errno));
+        }
+    }
+}

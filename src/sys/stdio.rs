@@ -1,0 +1,70 @@
+//! Standard descriptors: the checks before a hand-off, and the few writes we make.
+
+use rustix::event::{PollFd, PollFlags, poll};
+use rustix::fd::BorrowedFd;
+use rustix::io::{Errno, write};
+use rustix::net::{AddressFamily, sockopt};
+use sockproxy::failure::{Failure, STDIN, STDOUT};
+use sockproxy::line::Line;
+
+const STDERR: u8 = 2;
+
+fn std_fd(fd: u8) -> BorrowedFd<'static> {
+    // SAFETY: only used on fds 0-2, which `check_for_handoff` proves open
+    // before anything else uses them. Before that proof they reach only poll
+    // (closed fds come back as POLLNVAL) and write (fails with EBADF).
+    unsafe { BorrowedFd::borrow_raw(i32::from(fd)) }
+}
+
+/// Checks that fds 0, 1 and 2 are open, so that no socket we create lands on
+/// them, and that stdout is an AF_UNIX socket that can carry the descriptor.
+/// Returns stdout. One poll covers all three fds.
+pub fn check_for_handoff() -> Result<BorrowedFd<'static>, Failure<'static>> {
+    let mut fds = [STDIN, STDOUT, STDERR].map(|fd| PollFd::from_borrowed_fd(std_fd(fd), PollFlags::empty()));
+    loop {
+        match poll(&mut fds, Some(&rustix::event::Timespec { tv_sec: 0, tv_nsec: 0 })) {
+            Err(Errno::INTR) => continue,
+            Err(errno) => return Err(Failure::StdoutCheck(errno.raw_os_error())),
+            Ok(_) => break,
+        }
+    }
+    for (fd, polled) in [STDIN, STDOUT, STDERR].into_iter().zip(&fds) {
+        if polled.revents().contains(PollFlags::NVAL) {
+            return Err(Failure::StdFdClosed(fd));
+        }
+    }
+    let stdout = std_fd(STDOUT);
+    match sockopt::socket_domain(stdout) {
+        Ok(AddressFamily::UNIX) => Ok(stdout),
+        Ok(_) | Err(Errno::NOTSOCK) => Err(Failure::StdoutNotUnixSocket),
+        Err(errno) => Err(Failure::StdoutCheck(errno.raw_os_error())),
+    }
+}
+
+fn write_all(fd: u8, mut bytes: &[u8]) -> Result<(), Errno> {
+    while !bytes.is_empty() {
+        match write(std_fd(fd), bytes) {
+            Ok(0) => return Err(Errno::IO),
+            Ok(written) => bytes = &bytes[written..],
+            Err(Errno::INTR) => {}
+            Err(errno) => return Err(errno),
+        }
+    }
+    Ok(())
+}
+
+/// Writes text that a person asked for (`--help`, `--version`) to stdout.
+pub fn print(text: &[u8]) -> Result<(), Failure<'static>> {
+    write_all(STDOUT, text).map_err(|errno| Failure::StdoutWrite(errno.raw_os_error()))
+}
+
+/// Writes the failure's one line to stderr. With stderr closed there is no
+/// one to tell; the exit status still says it.
+pub fn report(failure: &Failure<'_>) {
+    if *failure == Failure::StdFdClosed(STDERR) {
+        return;
+    }
+    let mut line = Line::new();
+    failure.describe(&mut line);
+    let _ = write_all(STDERR, line.finish());
+}

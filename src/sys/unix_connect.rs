@@ -1,0 +1,89 @@
+//! AF_UNIX connects: abstract names, paths of any length, case recovery.
+
+use core::ffi::CStr;
+
+use rustix::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use rustix::fs::{AtFlags, Mode, OFlags, open, openat, statat};
+use rustix::io::Errno;
+use rustix::net::{AddressFamily, SocketAddrUnix, connect};
+use rustix::process::fchdir;
+use sockproxy::failure::Failure;
+use sockproxy::number::format_u32;
+use sockproxy::unix_address::{PATH_CAPACITY, SUN_PATH_LEN, UnixAddress, split_parent};
+
+use super::case_recovery::recover_case;
+use super::stream_socket;
+
+/// Connects a new AF_UNIX stream socket to `address`.
+pub fn connect_unix(address: UnixAddress<'_>) -> Result<OwnedFd, Failure<'_>> {
+    let socket = stream_socket(AddressFamily::UNIX, b"AF_UNIX")?;
+    let result = match address {
+        UnixAddress::Abstract(name) => {
+            SocketAddrUnix::new_abstract_name(name).and_then(|addr| connect(&socket, &addr))
+        }
+        UnixAddress::Path(path) => {
+            let mut buf = [0u8; PATH_CAPACITY];
+            match path.to_cstr(&mut buf) {
+                None => Err(Errno::NAMETOOLONG),
+                Some(_) => connect_recovering_case(socket.as_fd(), &mut buf, path.len()),
+            }
+        }
+    };
+    match result {
+        Ok(()) => Ok(socket),
+        Err(errno) => Err(Failure::UnixConnect { address, errno: errno.raw_os_error() }),
+    }
+}
+
+/// Connects to the path in `buf[..len]` (NUL at `len`). When it does not
+/// exist, retries once with the case recovered; the first error stands if
+/// that finds nothing.
+fn connect_recovering_case(socket: BorrowedFd<'_>, buf: &mut [u8; PATH_CAPACITY], len: usize) -> Result<(), Errno> {
+    match connect_path(socket, as_cstr(&buf[..=len])) {
+        Err(Errno::NOENT) if recover_case(&mut buf[..len]) => connect_path(socket, as_cstr(&buf[..=len])),
+        result => result,
+    }
+}
+
+fn as_cstr(bytes_with_nul: &[u8]) -> &CStr {
+    CStr::from_bytes_with_nul(bytes_with_nul).unwrap_or(c"")
+}
+
+/// Connects to a path of any length. `sun_path` holds 107 bytes and a NUL;
+/// longer paths are reached through their directory, which needs no /proc
+/// (early initrds have none), or, for a final name that is itself too long,
+/// through /proc/self/fd like upstream.
+fn connect_path(socket: BorrowedFd<'_>, path: &CStr) -> Result<(), Errno> {
+    let bytes = path.to_bytes();
+    if bytes.len() < SUN_PATH_LEN {
+        return connect(socket, &SocketAddrUnix::new(path)?);
+    }
+    let (dir, name) = split_parent(bytes);
+    let mut dir_buf = [0u8; PATH_CAPACITY];
+    dir_buf[..dir.len()].copy_from_slice(dir);
+    let dir = open(as_cstr(&dir_buf[..=dir.len()]), OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())?;
+    let name = as_cstr(&path.to_bytes_with_nul()[bytes.len() - name.len()..]);
+    if name.to_bytes().len() < SUN_PATH_LEN {
+        // Check first, so that a missing name fails before the working
+        // directory moves (case recovery resolves `./` paths against it).
+        statat(&dir, name, AtFlags::empty())?;
+        fchdir(&dir)?;
+        return connect(socket, &SocketAddrUnix::new(name)?);
+    }
+    connect_through_proc(socket, &openat(&dir, name, OFlags::PATH | OFlags::CLOEXEC, Mode::empty())?)
+}
+
+fn connect_through_proc(socket: BorrowedFd<'_>, file: &OwnedFd) -> Result<(), Errno> {
+    const PREFIX: &[u8] = b"/proc/self/fd/";
+    let mut buf = [0u8; 32];
+    let mut digits = [0u8; 10];
+    let fd = format_u32(file.as_raw_fd().unsigned_abs(), &mut digits);
+    buf[..PREFIX.len()].copy_from_slice(PREFIX);
+    buf[PREFIX.len()..PREFIX.len() + fd.len()].copy_from_slice(fd);
+    let proc_path = as_cstr(&buf[..=PREFIX.len() + fd.len()]);
+    match connect(socket, &SocketAddrUnix::new(proc_path)?) {
+        // The socket exists (we hold it open), so ENOENT means no /proc.
+        Err(Errno::NOENT) => Err(Errno::NAMETOOLONG),
+        result => result,
+    }
+}

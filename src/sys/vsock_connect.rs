@@ -1,0 +1,30 @@
+//! AF_VSOCK connects to (CID, port).
+
+use rustix::fd::OwnedFd;
+use rustix::net::addr::{SocketAddrArg, SocketAddrLen, SocketAddrOpaque};
+use rustix::net::{AddressFamily, connect};
+use sockproxy::failure::Failure;
+use sockproxy::vsock_address::{SOCKADDR_VM_LEN, VsockAddress, sockaddr_vm};
+
+use super::stream_socket;
+
+/// `struct sockaddr_vm` as bytes, aligned like the kernel's struct.
+#[repr(C, align(4))]
+struct SockaddrVm([u8; SOCKADDR_VM_LEN]);
+
+// SAFETY: the closure gets a pointer to SOCKADDR_VM_LEN initialised bytes laid
+// out as `struct sockaddr_vm` (see sockproxy::vsock_address), valid for the
+// duration of the call, and that length.
+unsafe impl SocketAddrArg for SockaddrVm {
+    unsafe fn with_sockaddr<R>(&self, f: impl FnOnce(*const SocketAddrOpaque, SocketAddrLen) -> R) -> R {
+        f(self.0.as_ptr().cast(), SOCKADDR_VM_LEN as SocketAddrLen)
+    }
+}
+
+/// Connects a new AF_VSOCK stream socket to `address`.
+pub fn connect_vsock(address: VsockAddress) -> Result<OwnedFd, Failure<'static>> {
+    let socket = stream_socket(AddressFamily::VSOCK, b"AF_VSOCK")?;
+    connect(&socket, &SockaddrVm(sockaddr_vm(address)))
+        .map_err(|errno| Failure::VsockConnect { address, errno: errno.raw_os_error() })?;
+    Ok(socket)
+}

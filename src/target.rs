@@ -1,0 +1,120 @@
+//! The HOST grammar: `PREFIX SEP REST` with `/` or `%` as SEP, and `.host`.
+
+use crate::failure::Failure;
+use crate::unix_address::{UnixAddress, UnixPath, parse_unix_address};
+use crate::vsock_address::{VsockAddress, parse_cid, parse_port};
+
+/// The local host's sshd socket, as systemd-ssh-generator binds it.
+pub const LOCAL_HOST_SOCKET: &[u8] = b"/run/ssh-unix-local/socket";
+
+/// What the host string asks us to connect to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target<'a> {
+    Unix(UnixAddress<'a>),
+    Vsock(VsockAddress),
+    /// Hybrid vsock behind an AF_UNIX multiplexer (Firecracker, cloud-hypervisor).
+    VsockMux(UnixAddress<'a>),
+    /// A machine registered with systemd-machined.
+    Machine(&'a [u8]),
+}
+
+/// Parses HOST (and PORT where the target uses it). Prefixes match exactly and
+/// case-sensitively; only the first separator splits, the rest is taken as is.
+pub fn parse_target<'a>(host: &'a [u8], port: &'a [u8]) -> Result<Target<'a>, Failure<'a>> {
+    if host == b".host" {
+        return Ok(Target::Unix(UnixAddress::Path(UnixPath::absolute(LOCAL_HOST_SOCKET))));
+    }
+    let Some(sep) = host.iter().position(|&b| b == b'/' || b == b'%') else {
+        return Err(Failure::UnknownHost(host));
+    };
+    let (prefix, rest) = (&host[..sep], &host[sep + 1..]);
+    match prefix {
+        b"unix" => Ok(Target::Unix(parse_unix_address(rest)?)),
+        b"vsock" => {
+            let cid = parse_cid(rest)?;
+            let port = parse_port(port)?;
+            Ok(Target::Vsock(VsockAddress { cid, port }))
+        }
+        b"vsock-mux" => Ok(Target::VsockMux(parse_unix_address(rest)?)),
+        b"machine" => Ok(Target::Machine(rest)),
+        _ => Err(Failure::UnknownHost(host)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn path(add_root: bool, written: &[u8]) -> UnixAddress<'_> {
+        UnixAddress::Path(UnixPath { add_root, written })
+    }
+
+    #[test]
+    fn host_grammar() {
+        let cases: &[(&[u8], &[u8], Result<Target, Failure>)] = &[
+            (b"unix/run/x", b"22", Ok(Target::Unix(path(true, b"run/x")))),
+            (b"unix%run/x", b"22", Ok(Target::Unix(path(true, b"run/x")))),
+            (b"unix//run/x", b"22", Ok(Target::Unix(path(false, b"/run/x")))),
+            (b"unix%/run/x", b"22", Ok(Target::Unix(path(false, b"/run/x")))),
+            (b"unix/./x", b"22", Ok(Target::Unix(path(false, b"./x")))),
+            (b"unix%./x", b"22", Ok(Target::Unix(path(false, b"./x")))),
+            (b"unix/run%x", b"22", Ok(Target::Unix(path(true, b"run%x")))),
+            (b"unix/@name", b"22", Ok(Target::Unix(UnixAddress::Abstract(b"name")))),
+            (b"unix%@name", b"22", Ok(Target::Unix(UnixAddress::Abstract(b"name")))),
+            (b"unix/", b"22", Ok(Target::Unix(path(true, b"")))),
+            // PORT is ignored for unix/.
+            (b"unix/run/x", b"not-a-port", Ok(Target::Unix(path(true, b"run/x")))),
+            (b".host", b"22", Ok(Target::Unix(path(false, b"/run/ssh-unix-local/socket")))),
+            (b"vsock/3", b"22", Ok(Target::Vsock(VsockAddress { cid: 3, port: 22 }))),
+            (b"vsock%3", b"22", Ok(Target::Vsock(VsockAddress { cid: 3, port: 22 }))),
+            (b"vsock/host", b"2222", Ok(Target::Vsock(VsockAddress { cid: 2, port: 2222 }))),
+            (b"vsock/hypervisor", b"0", Ok(Target::Vsock(VsockAddress { cid: 0, port: 0 }))),
+            (b"vsock/local", b"22", Ok(Target::Vsock(VsockAddress { cid: 1, port: 22 }))),
+            (b"vsock/4294967294", b"4294967294", Ok(Target::Vsock(VsockAddress { cid: 4294967294, port: 4294967294 }))),
+            (b"vsock/any", b"22", Err(Failure::CidAny)),
+            (b"vsock/-1", b"22", Err(Failure::CidAny)),
+            (b"vsock/4294967295", b"22", Err(Failure::CidAny)),
+            (b"vsock/", b"22", Err(Failure::BadCid(b""))),
+            (b"vsock/0x3", b"22", Err(Failure::BadCid(b"0x3"))),
+            (b"vsock/3/", b"22", Err(Failure::BadCid(b"3/"))),
+            (b"vsock%3%", b"22", Err(Failure::BadCid(b"3%"))),
+            // The CID is checked before the port.
+            (b"vsock/x", b"x", Err(Failure::BadCid(b"x"))),
+            (b"vsock/3", b"x", Err(Failure::BadPort(b"x"))),
+            (b"vsock/3", b"", Err(Failure::BadPort(b""))),
+            (b"vsock/3", b"4294967295", Err(Failure::BadPort(b"4294967295"))),
+            (b"vsock-mux/run/vm.sock", b"22", Ok(Target::VsockMux(path(true, b"run/vm.sock")))),
+            (b"vsock-mux%/run/vm.sock", b"22", Ok(Target::VsockMux(path(false, b"/run/vm.sock")))),
+            (b"vsock-mux/@vm", b"22", Ok(Target::VsockMux(UnixAddress::Abstract(b"vm")))),
+            (b"machine/foo", b"22", Ok(Target::Machine(b"foo"))),
+            (b"machine%foo", b"22", Ok(Target::Machine(b"foo"))),
+            (b"machine/.host", b"22", Ok(Target::Machine(b".host"))),
+            (b"", b"22", Err(Failure::UnknownHost(b""))),
+            (b"/", b"22", Err(Failure::UnknownHost(b"/"))),
+            (b"unix", b"22", Err(Failure::UnknownHost(b"unix"))),
+            (b"vsock", b"22", Err(Failure::UnknownHost(b"vsock"))),
+            (b"Unix/run/x", b"22", Err(Failure::UnknownHost(b"Unix/run/x"))),
+            (b"UNIX/run/x", b"22", Err(Failure::UnknownHost(b"UNIX/run/x"))),
+            (b"unixx/run/x", b"22", Err(Failure::UnknownHost(b"unixx/run/x"))),
+            (b"vsock-mu/x", b"22", Err(Failure::UnknownHost(b"vsock-mu/x"))),
+            (b"vsockmux/x", b"22", Err(Failure::UnknownHost(b"vsockmux/x"))),
+            (b"vsock-mux-/x", b"22", Err(Failure::UnknownHost(b"vsock-mux-/x"))),
+            (b"tcp/127.0.0.1", b"22", Err(Failure::UnknownHost(b"tcp/127.0.0.1"))),
+            (b"example.com", b"22", Err(Failure::UnknownHost(b"example.com"))),
+            (b".host/x", b"22", Err(Failure::UnknownHost(b".host/x"))),
+            (b".HOST", b"22", Err(Failure::UnknownHost(b".HOST"))),
+            (b" unix/run/x", b"22", Err(Failure::UnknownHost(b" unix/run/x"))),
+            (b"unix:/run/x", b"22", Err(Failure::UnknownHost(b"unix:/run/x"))),
+            (b"\xffunix/x", b"22", Err(Failure::UnknownHost(b"\xffunix/x"))),
+        ];
+        for (host, port, expected) in cases {
+            assert_eq!(
+                &parse_target(host, port),
+                expected,
+                "host {:?} port {:?}",
+                String::from_utf8_lossy(host),
+                String::from_utf8_lossy(port)
+            );
+        }
+    }
+}

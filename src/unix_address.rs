@@ -1,0 +1,159 @@
+//! `unix/PATH` addresses: the leading-`/` rule, `./` paths, abstract `@name`.
+
+use core::ffi::CStr;
+
+use crate::failure::Failure;
+
+/// Bytes in `sockaddr_un.sun_path`.
+pub const SUN_PATH_LEN: usize = 108;
+
+/// PATH_MAX: the longest path, NUL included, that one syscall accepts.
+pub const PATH_CAPACITY: usize = 4096;
+
+/// Where an AF_UNIX target lives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UnixAddress<'a> {
+    /// A file system path.
+    Path(UnixPath<'a>),
+    /// A Linux abstract socket name (without the leading NUL).
+    Abstract(&'a [u8]),
+}
+
+/// A file system path as written in the host string, plus whether it needs a
+/// `/` in front (`unix/run/x` means `/run/x`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UnixPath<'a> {
+    pub add_root: bool,
+    pub written: &'a [u8],
+}
+
+impl<'a> UnixPath<'a> {
+    pub const fn absolute(path: &'a [u8]) -> Self {
+        Self { add_root: false, written: path }
+    }
+
+    /// Length of the full path, without NUL.
+    pub fn len(&self) -> usize {
+        self.written.len() + usize::from(self.add_root)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Writes the full path with its NUL into `buf`. `None` when it does not fit
+    /// in PATH_MAX, which the kernel would refuse with ENAMETOOLONG anyway.
+    pub fn to_cstr<'b>(&self, buf: &'b mut [u8; PATH_CAPACITY]) -> Option<&'b CStr> {
+        let len = self.len();
+        if len >= PATH_CAPACITY {
+            return None;
+        }
+        let start = usize::from(self.add_root);
+        buf[0] = b'/';
+        buf[start..len].copy_from_slice(self.written);
+        buf[len] = 0;
+        CStr::from_bytes_with_nul(&buf[..=len]).ok()
+    }
+}
+
+/// Applies the unix/ rules to the text after the separator.
+pub fn parse_unix_address(rest: &[u8]) -> Result<UnixAddress<'_>, Failure<'_>> {
+    if let Some(name) = rest.strip_prefix(b"@") {
+        if name.is_empty() {
+            return Err(Failure::AbstractNameEmpty);
+        }
+        // sun_path holds the leading NUL plus the name.
+        if name.len() > SUN_PATH_LEN - 1 {
+            return Err(Failure::AbstractNameTooLong(name));
+        }
+        return Ok(UnixAddress::Abstract(name));
+    }
+    let add_root = !(rest.starts_with(b"/") || rest.starts_with(b"./"));
+    Ok(UnixAddress::Path(UnixPath { add_root, written: rest }))
+}
+
+/// Splits a path at its last `/` into the directory (`/` for top-level names)
+/// and the final name. The paths we build always contain a `/`.
+pub fn split_parent(path: &[u8]) -> (&[u8], &[u8]) {
+    match path.iter().rposition(|&b| b == b'/') {
+        Some(0) => (b"/", &path[1..]),
+        Some(slash) => (&path[..slash], &path[slash + 1..]),
+        None => (b".", path),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn full_path(rest: &[u8]) -> Vec<u8> {
+        match parse_unix_address(rest).unwrap() {
+            UnixAddress::Path(path) => {
+                let mut buf = [0u8; PATH_CAPACITY];
+                path.to_cstr(&mut buf).unwrap().to_bytes().to_vec()
+            }
+            UnixAddress::Abstract(_) => panic!("abstract"),
+        }
+    }
+
+    #[test]
+    fn leading_slash_rule() {
+        let cases: &[(&[u8], &[u8])] = &[
+            (b"run/x", b"/run/x"),
+            (b"/run/x", b"/run/x"),
+            (b"./x.sock", b"./x.sock"),
+            (b"./", b"./"),
+            (b"../x", b"/../x"),
+            (b".x", b"/.x"),
+            (b"", b"/"),
+            (b"run/My VM/sock", b"/run/My VM/sock"),
+            (b"run%x", b"/run%x"),
+            (b"\xc3\xa9", b"/\xc3\xa9"),
+        ];
+        for (rest, expected) in cases {
+            assert_eq!(full_path(rest), *expected, "rest {:?}", String::from_utf8_lossy(rest));
+        }
+    }
+
+    #[test]
+    fn abstract_names() {
+        assert_eq!(parse_unix_address(b"@vm1"), Ok(UnixAddress::Abstract(b"vm1")));
+        assert_eq!(parse_unix_address(b"@/x"), Ok(UnixAddress::Abstract(b"/x")));
+        assert_eq!(parse_unix_address(b"@"), Err(Failure::AbstractNameEmpty));
+        let longest = [b'n'; 107];
+        assert_eq!(parse_unix_address(&[b"@".as_slice(), &longest].concat()), Ok(UnixAddress::Abstract(&longest)));
+        let too_long = [b'n'; 108];
+        assert_eq!(
+            parse_unix_address(&[b"@".as_slice(), &too_long].concat()),
+            Err(Failure::AbstractNameTooLong(&too_long))
+        );
+        // Only a leading @ makes a name abstract.
+        assert!(matches!(parse_unix_address(b"run/@x"), Ok(UnixAddress::Path(_))));
+    }
+
+    #[test]
+    fn path_capacity_is_path_max() {
+        let fits = vec![b'a'; PATH_CAPACITY - 2];
+        let path = UnixPath { add_root: true, written: &fits };
+        let mut buf = [0u8; PATH_CAPACITY];
+        assert_eq!(path.to_cstr(&mut buf).unwrap().to_bytes().len(), PATH_CAPACITY - 1);
+        let too_long = vec![b'a'; PATH_CAPACITY - 1];
+        let path = UnixPath { add_root: true, written: &too_long };
+        assert!(path.to_cstr(&mut buf).is_none());
+    }
+
+    #[test]
+    fn splits_parent_and_name() {
+        let cases: &[(&[u8], &[u8], &[u8])] = &[
+            (b"/run/x.sock", b"/run", b"x.sock"),
+            (b"/x.sock", b"/", b"x.sock"),
+            (b"./a/b", b"./a", b"b"),
+            (b"./b", b".", b"b"),
+            (b"/a/b/", b"/a/b", b""),
+            (b"b", b".", b"b"),
+        ];
+        for (path, dir, name) in cases {
+            assert_eq!(split_parent(path), (*dir, *name), "path {:?}", String::from_utf8_lossy(path));
+        }
+    }
+}

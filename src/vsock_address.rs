@@ -1,0 +1,123 @@
+//! `vsock/CID` targets: CID names, the port rule and the kernel's sockaddr_vm.
+
+use crate::failure::Failure;
+use crate::number::parse_u32;
+
+/// VMADDR_CID_ANY and VMADDR_PORT_ANY: wildcards, never a peer to connect to.
+const ANY: u32 = u32::MAX;
+
+/// Size of `struct sockaddr_vm`.
+pub const SOCKADDR_VM_LEN: usize = 16;
+
+/// A vsock peer: context id and port.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct VsockAddress {
+    pub cid: u32,
+    pub port: u32,
+}
+
+/// Parses a CID: a well-known name or a strict decimal number.
+pub fn parse_cid(text: &[u8]) -> Result<u32, Failure<'_>> {
+    let cid = match text {
+        b"hypervisor" => 0,
+        b"local" => 1,
+        b"host" => 2,
+        b"any" | b"-1" => ANY,
+        _ => parse_u32(text).ok_or(Failure::BadCid(text))?,
+    };
+    if cid == ANY {
+        return Err(Failure::CidAny);
+    }
+    Ok(cid)
+}
+
+/// Parses a vsock port: strict decimal, VMADDR_PORT_ANY excluded.
+pub fn parse_port(text: &[u8]) -> Result<u32, Failure<'_>> {
+    match parse_u32(text) {
+        Some(port) if port != ANY => Ok(port),
+        _ => Err(Failure::BadPort(text)),
+    }
+}
+
+/// The bytes of `struct sockaddr_vm` for `address`: family u16 = AF_VSOCK,
+/// reserved u16, port u32, cid u32, flags u8, then 3 zero bytes.
+pub fn sockaddr_vm(address: VsockAddress) -> [u8; SOCKADDR_VM_LEN] {
+    let mut bytes = [0u8; SOCKADDR_VM_LEN];
+    bytes[0..2].copy_from_slice(&(linux_raw_sys::net::AF_VSOCK as u16).to_ne_bytes());
+    bytes[4..8].copy_from_slice(&address.port.to_ne_bytes());
+    bytes[8..12].copy_from_slice(&address.cid.to_ne_bytes());
+    bytes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cid_names_and_numbers() {
+        let cases: &[(&[u8], Result<u32, Failure>)] = &[
+            (b"hypervisor", Ok(0)),
+            (b"local", Ok(1)),
+            (b"host", Ok(2)),
+            (b"0", Ok(0)),
+            (b"3", Ok(3)),
+            (b"4711", Ok(4711)),
+            (b"010", Ok(10)),
+            (b"4294967294", Ok(4294967294)),
+            (b"any", Err(Failure::CidAny)),
+            (b"-1", Err(Failure::CidAny)),
+            (b"4294967295", Err(Failure::CidAny)),
+            (b"4294967296", Err(Failure::BadCid(b"4294967296"))),
+            (b"", Err(Failure::BadCid(b""))),
+            (b"Host", Err(Failure::BadCid(b"Host"))),
+            (b"ANY", Err(Failure::BadCid(b"ANY"))),
+            (b"0x10", Err(Failure::BadCid(b"0x10"))),
+            (b"+3", Err(Failure::BadCid(b"+3"))),
+            (b"-2", Err(Failure::BadCid(b"-2"))),
+            (b" 3", Err(Failure::BadCid(b" 3"))),
+            (b"3 ", Err(Failure::BadCid(b"3 "))),
+            (b"3/4", Err(Failure::BadCid(b"3/4"))),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(&parse_cid(text), expected, "cid {:?}", String::from_utf8_lossy(text));
+        }
+    }
+
+    #[test]
+    fn port_rules() {
+        let cases: &[(&[u8], Result<u32, Failure>)] = &[
+            (b"22", Ok(22)),
+            (b"0", Ok(0)),
+            (b"022", Ok(22)),
+            (b"4294967294", Ok(4294967294)),
+            (b"4294967295", Err(Failure::BadPort(b"4294967295"))),
+            (b"4294967296", Err(Failure::BadPort(b"4294967296"))),
+            (b"-1", Err(Failure::BadPort(b"-1"))),
+            (b"", Err(Failure::BadPort(b""))),
+            (b"ssh", Err(Failure::BadPort(b"ssh"))),
+            (b" 22", Err(Failure::BadPort(b" 22"))),
+            (b"22\nFOO 1", Err(Failure::BadPort(b"22\nFOO 1"))),
+            (b"0x16", Err(Failure::BadPort(b"0x16"))),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(&parse_port(text), expected, "port {:?}", String::from_utf8_lossy(text));
+        }
+    }
+
+    #[test]
+    fn sockaddr_vm_matches_kernel_layout() {
+        let bytes = sockaddr_vm(VsockAddress { cid: 0x0403_0201, port: 0x0807_0605 });
+        assert_eq!(bytes, [40, 0, 0, 0, 5, 6, 7, 8, 1, 2, 3, 4, 0, 0, 0, 0]);
+    }
+
+    // linux-raw-sys 0.12 declares svm_zero as 115 bytes (the kernel's is 3), so
+    // only the field offsets are compared; the kernel wants exactly 16 bytes.
+    #[test]
+    fn sockaddr_vm_field_offsets_match_linux_raw_sys() {
+        use linux_raw_sys::vm_sockets::sockaddr_vm as Raw;
+        assert_eq!(core::mem::offset_of!(Raw, svm_family), 0);
+        assert_eq!(core::mem::offset_of!(Raw, svm_port), 4);
+        assert_eq!(core::mem::offset_of!(Raw, svm_cid), 8);
+        assert_eq!(core::mem::offset_of!(Raw, svm_flags), 12);
+    }
+}

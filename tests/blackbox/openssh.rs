@@ -1,0 +1,235 @@
+//! Acceptance tests: real ssh, scp and sftp reach a real sshd through the proxy's passed-back socket.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use crate::sshd::{Sshd, output_with_timeout, user};
+
+const TIMEOUT_SECS: u64 = 60;
+
+/// The ProxyCommand under test, as a user would put it in ssh_config.
+fn proxy_command() -> String {
+    format!("'{}' %h %p", env!("CARGO_BIN_EXE_ssh-sockproxy"))
+}
+
+/// A fresh, all-lowercase directory under the system temp dir, removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(tag: &str) -> TempDir {
+        static COUNTER: AtomicUsize = AtomicUsize::new(0);
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let path =
+            std::env::temp_dir().join(format!("ssp-openssh-{tag}-{}-{n}", std::process::id()));
+        let _ = fs::remove_dir_all(&path);
+        fs::create_dir_all(&path).unwrap_or_else(|e| panic!("create {}: {e}", path.display()));
+        TempDir(path)
+    }
+
+    fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Panics unless `output` succeeded, showing ssh's and sshd's stderr.
+fn assert_success(what: &str, output: &Output, sshd: &Sshd) {
+    assert!(
+        output.status.success(),
+        "{what} failed: {}\n{}",
+        output.status,
+        diagnostics(output, sshd)
+    );
+}
+
+fn diagnostics(output: &Output, sshd: &Sshd) -> String {
+    format!(
+        "--- client stdout ---\n{}\n--- client stderr ---\n{}\n--- sshd log ---\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr),
+        sshd.log()
+    )
+}
+
+/// Runs `echo ok` over ssh to `destination` and checks the session worked.
+fn ssh_echo(sshd: &Sshd, destination: &str) {
+    let mut cmd = sshd.ssh(&proxy_command(), destination);
+    cmd.args(["echo", "ok"]);
+    let output = output_with_timeout(cmd, TIMEOUT_SECS);
+    assert_success(&format!("ssh {destination} echo ok"), &output, sshd);
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        "ok\n",
+        "unexpected stdout from ssh {destination}\n{}",
+        diagnostics(&output, sshd)
+    );
+}
+
+/// Pseudo-random, incompressible test data (xorshift64), deterministic per `seed`.
+fn random_bytes(len: usize, seed: u64) -> Vec<u8> {
+    let mut state = seed | 1;
+    let mut data = Vec::with_capacity(len + 8);
+    while data.len() < len {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        data.extend_from_slice(&state.to_le_bytes());
+    }
+    data.truncate(len);
+    data
+}
+
+/// Asserts two files are byte-for-byte identical without dumping a MiB into the message.
+fn assert_same_file(expected: &[u8], path: &Path, what: &str, sshd: &Sshd) {
+    let actual = fs::read(path)
+        .unwrap_or_else(|e| panic!("{what}: read {}: {e}\n{}", path.display(), sshd.log()));
+    assert_eq!(
+        actual.len(),
+        expected.len(),
+        "{what}: {} has the wrong length",
+        path.display()
+    );
+    if let Some(at) = actual.iter().zip(expected).position(|(a, b)| a != b) {
+        panic!(
+            "{what}: {} differs from the original at byte {at}",
+            path.display()
+        );
+    }
+}
+
+// ~1 MiB, deliberately not a multiple of any buffer size.
+const FILE_LEN: usize = (1 << 20) + 12_345;
+
+#[test]
+fn ssh_unix_slash_absolute_path() {
+    let dir = TempDir::new("slash-abs");
+    let sshd = Sshd::start(dir.path());
+    // `unix/` + `/tmp/...` gives `unix//tmp/...`.
+    ssh_echo(
+        &sshd,
+        &format!("{}@unix/{}", user(), sshd.socket_path().display()),
+    );
+}
+
+#[test]
+fn ssh_unix_slash_path_without_leading_slash() {
+    let dir = TempDir::new("slash-rel");
+    let sshd = Sshd::start(dir.path());
+    // `unix/tmp/...`: the proxy puts the leading `/` back.
+    let path = sshd.socket_path().display().to_string();
+    let path = path.strip_prefix('/').expect("absolute socket path");
+    ssh_echo(&sshd, &format!("{}@unix/{path}", user()));
+}
+
+#[test]
+fn ssh_unix_percent_separator() {
+    let dir = TempDir::new("percent");
+    let sshd = Sshd::start(dir.path());
+    ssh_echo(
+        &sshd,
+        &format!("{}@unix%{}", user(), sshd.socket_path().display()),
+    );
+}
+
+#[test]
+fn ssh_runs_several_sessions_against_one_server() {
+    let dir = TempDir::new("repeat");
+    let sshd = Sshd::start(dir.path());
+    let destination = format!("{}@unix%{}", user(), sshd.socket_path().display());
+    for _ in 0..3 {
+        ssh_echo(&sshd, &destination);
+    }
+}
+
+#[test]
+fn ssh_recovers_uppercase_socket_path() {
+    let dir = TempDir::new("uppercase");
+    let socket = dir.path().join("VM-Sock").join("sshd.sock");
+    let sshd = Sshd::start_at(dir.path(), &socket);
+    // ssh lowercases the host before expanding %h; the proxy must find `VM-Sock` again.
+    ssh_echo(&sshd, &format!("{}@unix/{}", user(), socket.display()));
+    // A host containing `%` looks like a scoped IPv6 address to ssh, which then keeps its
+    // case: this one must work without recovery.
+    ssh_echo(&sshd, &format!("{}@unix%{}", user(), socket.display()));
+}
+
+/// Uploads and downloads a file with scp; `mode` is `-s` (SFTP protocol) or `-O` (legacy scp).
+fn scp_round_trip(tag: &str, mode: &str) {
+    let dir = TempDir::new(tag);
+    let sshd = Sshd::start(dir.path());
+    let original = random_bytes(FILE_LEN, 0x5eed_0001);
+    let local = dir.path().join("local.bin");
+    let remote = dir.path().join("remote.bin");
+    let back = dir.path().join("back.bin");
+    fs::write(&local, &original).unwrap();
+
+    // scp takes anything with `/` before `:` for a local path, so go through an alias.
+    // ssh expands `%%` in HostName to `%`, so %h in ProxyCommand becomes `unix%/...`.
+    let hostname = format!("HostName=unix%%{}", sshd.socket_path().display());
+    let user_option = format!("User={}", user());
+    let upload = format!("sockhost:{}", remote.display());
+    let options = ["-q", mode, "-o", &hostname, "-o", &user_option];
+
+    let mut args = options.to_vec();
+    args.extend([local.to_str().unwrap(), &upload]);
+    let output = output_with_timeout(sshd.scp(&proxy_command(), &args), TIMEOUT_SECS);
+    assert_success(&format!("scp {mode} upload"), &output, &sshd);
+    assert_same_file(&original, &remote, &format!("scp {mode} upload"), &sshd);
+
+    let mut args = options.to_vec();
+    args.extend([upload.as_str(), back.to_str().unwrap()]);
+    let output = output_with_timeout(sshd.scp(&proxy_command(), &args), TIMEOUT_SECS);
+    assert_success(&format!("scp {mode} download"), &output, &sshd);
+    assert_same_file(&original, &back, &format!("scp {mode} download"), &sshd);
+}
+
+#[test]
+fn scp_round_trip_sftp_protocol() {
+    scp_round_trip("scp-sftp", "-s");
+}
+
+#[test]
+fn scp_round_trip_legacy_protocol() {
+    scp_round_trip("scp-legacy", "-O");
+}
+
+#[test]
+fn sftp_batch_put_and_get() {
+    let dir = TempDir::new("sftp");
+    let sshd = Sshd::start(dir.path());
+    let original = random_bytes(FILE_LEN, 0x5eed_0002);
+    let local = dir.path().join("local.bin");
+    let remote = dir.path().join("remote.bin");
+    let back = dir.path().join("back.bin");
+    fs::write(&local, &original).unwrap();
+
+    let batch = dir.path().join("batch");
+    fs::write(
+        &batch,
+        format!(
+            "put \"{}\" \"{}\"\nget \"{}\" \"{}\"\n",
+            local.display(),
+            remote.display(),
+            remote.display(),
+            back.display()
+        ),
+    )
+    .unwrap();
+
+    let destination = format!("{}@unix%{}", user(), sshd.socket_path().display());
+    let cmd = sshd.sftp(
+        &proxy_command(),
+        &["-q", "-b", batch.to_str().unwrap(), &destination],
+    );
+    let output = output_with_timeout(cmd, TIMEOUT_SECS);
+    assert_success("sftp -b put/get", &output, &sshd);
+    assert_same_file(&original, &remote, "sftp put", &sshd);
+    assert_same_file(&original, &back, "sftp get", &sshd);
+}
