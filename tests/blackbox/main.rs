@@ -1,0 +1,10 @@
+//! Black-box tests of the built binary: real sockets, real descriptors, real OpenSSH.
+
+mod support;
+
+mod cli;
+mod openssh;
+mod sshd;
+mod stdout_cases;
+mod unix_target;
+mod vsock_target;

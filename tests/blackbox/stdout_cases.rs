@@ -1,0 +1,117 @@
+//! What stdout ssh (or someone else) gives us, checked before connecting.
+
+use std::net::{TcpListener, TcpStream};
+use std::os::fd::OwnedFd;
+use std::os::unix::net::UnixStream;
+use std::os::unix::process::CommandExt;
+use std::process::{Command, Stdio};
+
+use crate::support::{Listener, TempDir, assert_connected_to, bin, run_fdpass, unix_host};
+
+const NOT_UNIX: &str =
+    "Standard output is not an AF_UNIX socket: run this as ssh's ProxyCommand with ProxyUseFdpass yes.\n";
+
+/// Runs the proxy against a live listener with the given stdio set-up and
+/// asserts it failed with `message` without ever connecting.
+#[track_caller]
+fn assert_refused_before_connect(configure: impl FnOnce(&mut Command), message: &str) {
+    let dir = TempDir::new();
+    let sock = dir.join("s.sock");
+    let listener = Listener::bind(&sock);
+    let mut command = Command::new(bin());
+    command.args([&unix_host('/', &sock), "22"]).stdin(Stdio::null()).stderr(Stdio::piped());
+    configure(&mut command);
+    let out = command.output().expect("run proxy");
+    assert_eq!(String::from_utf8_lossy(&out.stderr), message);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(!listener.has_pending(), "the proxy connected although it could not hand off");
+}
+
+#[test]
+fn pipe_stdout_is_refused() {
+    assert_refused_before_connect(|c| { c.stdout(Stdio::piped()); }, NOT_UNIX);
+}
+
+#[test]
+fn dev_null_stdout_is_refused() {
+    assert_refused_before_connect(|c| { c.stdout(Stdio::null()); }, NOT_UNIX);
+}
+
+#[test]
+fn tcp_socket_stdout_is_refused() {
+    let server = TcpListener::bind("127.0.0.1:0").expect("loopback listener");
+    let tcp = TcpStream::connect(server.local_addr().unwrap()).expect("loopback connect");
+    assert_refused_before_connect(move |c| { c.stdout(OwnedFd::from(tcp)); }, NOT_UNIX);
+}
+
+#[test]
+fn closed_stdout_is_refused() {
+    // SAFETY: close(1) in the child between fork and exec is async-signal-safe.
+    assert_refused_before_connect(
+        |c| unsafe {
+            c.pre_exec(|| {
+                libc::close(1);
+                Ok(())
+            });
+        },
+        "Standard output (fd 1) is closed.\n",
+    );
+}
+
+#[test]
+fn closed_stdin_is_refused() {
+    let (_ours, theirs) = UnixStream::pair().expect("socketpair");
+    // SAFETY: close(0) in the child between fork and exec is async-signal-safe.
+    assert_refused_before_connect(
+        move |c| unsafe {
+            c.stdout(OwnedFd::from(theirs)).pre_exec(|| {
+                libc::close(0);
+                Ok(())
+            });
+        },
+        "Standard input (fd 0) is closed.\n",
+    );
+}
+
+#[test]
+fn closed_stderr_fails_silently_before_connect() {
+    let (_ours, theirs) = UnixStream::pair().expect("socketpair");
+    // SAFETY: close(2) in the child between fork and exec is async-signal-safe.
+    assert_refused_before_connect(
+        move |c| unsafe {
+            c.stdout(OwnedFd::from(theirs)).pre_exec(|| {
+                libc::close(2);
+                Ok(())
+            });
+        },
+        "",
+    );
+}
+
+#[test]
+fn peer_closed_socketpair_is_an_error_not_sigpipe() {
+    let dir = TempDir::new();
+    let sock = dir.join("s.sock");
+    let _listener = Listener::bind(&sock);
+    let (ours, theirs) = UnixStream::pair().expect("socketpair");
+    drop(ours);
+    let out = Command::new(bin())
+        .args([&unix_host('/', &sock), "22"])
+        .stdin(Stdio::null())
+        .stdout(OwnedFd::from(theirs))
+        .output()
+        .expect("run proxy");
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "Failed to send socket to ssh: Broken pipe\n");
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+}
+
+#[test]
+fn socketpair_stdout_gets_the_descriptor() {
+    let dir = TempDir::new();
+    let sock = dir.join("s.sock");
+    let listener = Listener::bind(&sock);
+    let mut command = Command::new(bin());
+    command.args([&unix_host('/', &sock), "22"]);
+    let out = run_fdpass(command);
+    assert_connected_to(out.assert_handoff(), &listener);
+}

@@ -1,0 +1,243 @@
+//! Runs the release binary the way OpenSSH does and collects what it did.
+
+use std::io::Read;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+/// The binary under test: cargo builds it with the test's profile, so
+/// `cargo test --release` (as `make test` runs it) tests the shipped binary.
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_ssh-sockproxy")
+}
+
+/// Exit status of the binary's panic handler: no test may ever see it.
+pub const PANIC_EXIT: i32 = 70;
+
+/// A fresh, all-lowercase directory (ssh lowercases `%h`), removed on drop.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    pub fn new() -> Self {
+        static COUNTER: AtomicU32 = AtomicU32::new(0);
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let path = std::env::temp_dir().join(format!("ssh-sockproxy-test-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).expect("create temp dir");
+        TempDir(path)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+
+    pub fn join(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Kills (by PID) and reaps a child when dropped, so a failing test leaves nothing behind.
+pub struct ChildGuard(pub Option<Child>);
+
+impl ChildGuard {
+    /// Waits up to `limit`; panics (after killing it) when the child outlives it.
+    pub fn wait_timeout(&mut self, limit: Duration) -> ExitStatus {
+        let child = self.0.as_mut().expect("child already reaped");
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Some(status) = child.try_wait().expect("try_wait") {
+                self.0 = None;
+                return status;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                self.0 = None;
+                panic!("child did not exit within {limit:?}");
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+}
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        if let Some(child) = self.0.as_mut() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// What one run of the proxy did.
+#[derive(Debug)]
+pub struct Outcome {
+    pub status: ExitStatus,
+    pub stderr: String,
+    /// The descriptor that arrived with SCM_RIGHTS, if any.
+    pub fd: Option<OwnedFd>,
+    /// Every byte that came through stdout (the hand-off byte included).
+    pub stdout: Vec<u8>,
+}
+
+impl Outcome {
+    pub fn code(&self) -> Option<i32> {
+        self.status.code()
+    }
+
+    /// Asserts a clean failure: exit 1, exactly `message` on stderr, nothing
+    /// on stdout, no descriptor sent.
+    #[track_caller]
+    pub fn assert_failure(&self, message: &str) {
+        assert_eq!(self.stderr, message, "stderr of {self:?}");
+        assert_eq!(self.code(), Some(1), "exit status of {self:?}");
+        assert!(self.stdout.is_empty(), "stdout of {self:?}");
+        assert!(self.fd.is_none(), "a descriptor was sent: {self:?}");
+    }
+
+    /// Asserts a hand-off: exit 0, silent stderr, one NUL byte and one fd.
+    #[track_caller]
+    pub fn assert_handoff(&self) -> &OwnedFd {
+        assert_eq!(self.code(), Some(0), "exit status of {self:?}");
+        assert_eq!(self.stderr, "", "stderr of {self:?}");
+        assert_eq!(self.stdout, b"\0", "stdout of {self:?}");
+        self.fd.as_ref().expect("no descriptor received")
+    }
+}
+
+/// Runs the proxy with `args` like OpenSSH's ProxyUseFdpass: stdin and stdout
+/// are one end of a socketpair, from which we recvmsg the descriptor.
+pub fn run(args: &[&str]) -> Outcome {
+    let mut command = Command::new(bin());
+    command.args(args);
+    run_fdpass(command)
+}
+
+/// Like `run`, for a prepared command (a wrapper such as strace, a cwd...).
+pub fn run_fdpass(mut command: Command) -> Outcome {
+    let (ours, theirs) = UnixStream::pair().expect("socketpair");
+    command
+        .stdin(OwnedFd::from(theirs.try_clone().expect("dup")))
+        .stdout(OwnedFd::from(theirs))
+        .stderr(Stdio::piped());
+    let mut child = ChildGuard(Some(command.spawn().expect("spawn proxy")));
+    let mut stderr_pipe = child.0.as_mut().and_then(|c| c.stderr.take()).expect("stderr pipe");
+    drop(command); // our copies of the child's end: EOF arrives when it exits
+    ours.set_read_timeout(Some(Duration::from_secs(20))).expect("timeout");
+    let (mut stdout, fd) = recv_with_fd(&ours);
+    let mut rest = Vec::new();
+    (&ours).read_to_end(&mut rest).expect("read stdout to EOF");
+    stdout.extend(rest);
+    let status = child.wait_timeout(Duration::from_secs(20));
+    let mut stderr = String::new();
+    stderr_pipe.read_to_string(&mut stderr).expect("read stderr");
+    assert_ne!(status.code(), Some(PANIC_EXIT), "the proxy panicked: {stderr}");
+    Outcome { status, stderr, fd, stdout }
+}
+
+/// Receives what OpenSSH's mm_receive_fd would: one byte and at most one fd.
+fn recv_with_fd(socket: &UnixStream) -> (Vec<u8>, Option<OwnedFd>) {
+    let mut byte = [0u8; 1];
+    let mut iov = libc::iovec { iov_base: byte.as_mut_ptr().cast(), iov_len: 1 };
+    // Room for several fds: a proxy that sent more than one must be caught.
+    let mut control = [0u64; 16];
+    // SAFETY: zeroed msghdr is valid; pointers below outlive the call.
+    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+    msg.msg_iov = &mut iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.as_mut_ptr().cast();
+    msg.msg_controllen = std::mem::size_of_val(&control) as _;
+    // SAFETY: msg describes valid buffers; MSG_CMSG_CLOEXEC keeps the fd from our other children.
+    let n = unsafe { libc::recvmsg(socket.as_raw_fd(), &mut msg, libc::MSG_CMSG_CLOEXEC) };
+    assert!(n >= 0, "recvmsg: {}", std::io::Error::last_os_error());
+    assert_eq!(msg.msg_flags & libc::MSG_CTRUNC, 0, "control data truncated");
+    let mut fds = Vec::new();
+    // SAFETY: walking the control buffer the kernel just filled, with libc's macros.
+    unsafe {
+        let mut cmsg = libc::CMSG_FIRSTHDR(&msg);
+        while !cmsg.is_null() {
+            assert_eq!(((*cmsg).cmsg_level, (*cmsg).cmsg_type), (libc::SOL_SOCKET, libc::SCM_RIGHTS));
+            let data = libc::CMSG_DATA(cmsg).cast::<i32>();
+            let count = ((*cmsg).cmsg_len as usize - libc::CMSG_LEN(0) as usize) / 4;
+            for i in 0..count {
+                fds.push(OwnedFd::from_raw_fd(data.add(i).read_unaligned()));
+            }
+            cmsg = libc::CMSG_NXTHDR(&msg, cmsg);
+        }
+    }
+    assert!(fds.len() <= 1, "proxy sent {} descriptors", fds.len());
+    (byte[..n as usize].to_vec(), fds.pop())
+}
+
+/// An AF_UNIX stream listener standing in for sshd.
+pub struct Listener(pub UnixListener);
+
+impl Listener {
+    pub fn bind(path: &Path) -> Self {
+        let listener = UnixListener::bind(path).unwrap_or_else(|e| panic!("bind {}: {e}", path.display()));
+        Listener(listener)
+    }
+
+    pub fn bind_abstract(name: &[u8]) -> Self {
+        use std::os::linux::net::SocketAddrExt;
+        let addr = std::os::unix::net::SocketAddr::from_abstract_name(name).expect("abstract address");
+        Listener(UnixListener::bind_addr(&addr).expect("bind abstract"))
+    }
+
+    /// Accepts the proxy's connection (waiting at most 10 s).
+    pub fn accept(&self) -> UnixStream {
+        self.0.set_nonblocking(true).expect("nonblocking");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            match self.0.accept() {
+                Ok((stream, _)) => {
+                    stream.set_nonblocking(false).expect("blocking");
+                    return stream;
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock && Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(5))
+                }
+                Err(e) => panic!("accept: {e}"),
+            }
+        }
+    }
+
+    /// True when a connection is waiting (consumes it).
+    pub fn has_pending(&self) -> bool {
+        self.0.set_nonblocking(true).expect("nonblocking");
+        self.0.accept().is_ok()
+    }
+}
+
+/// Proves that `fd` is connected to `listener`: a greeting written on the
+/// server side arrives through `fd`, and a reply goes back.
+#[track_caller]
+pub fn assert_connected_to(fd: &OwnedFd, listener: &Listener) {
+    use std::io::Write;
+    let mut server = listener.accept();
+    server.write_all(b"SSH-2.0-greeting\r\n").expect("write greeting");
+    let client = UnixStream::from(fd.try_clone().expect("dup received fd"));
+    client.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
+    let mut got = [0u8; 18];
+    (&client).read_exact(&mut got).expect("read greeting through received fd");
+    assert_eq!(&got, b"SSH-2.0-greeting\r\n");
+    (&client).write_all(b"reply").expect("write through received fd");
+    let mut back = [0u8; 5];
+    server.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
+    server.read_exact(&mut back).expect("read reply");
+    assert_eq!(&back, b"reply");
+}
+
+/// `unix/` host string for an absolute path, in the given separator form.
+pub fn unix_host(sep: char, path: &Path) -> String {
+    format!("unix{sep}{}", path.display())
+}

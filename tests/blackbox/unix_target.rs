@@ -1,0 +1,264 @@
+//! `unix/` targets: every path rule, long paths, abstract names, case recovery, errors.
+
+use std::os::unix::net::UnixDatagram;
+use std::path::Path;
+use std::process::Command;
+
+use crate::support::{Listener, TempDir, assert_connected_to, bin, run, run_fdpass, unix_host};
+
+#[test]
+fn absolute_path_in_every_spelling() {
+    let dir = TempDir::new();
+    let sock = dir.join("s.sock");
+    let listener = Listener::bind(&sock);
+    let without_root = sock.to_str().unwrap().trim_start_matches('/').to_owned();
+    for host in [
+        format!("unix/{without_root}"),
+        format!("unix%{without_root}"),
+        unix_host('/', &sock),
+        unix_host('%', &sock),
+    ] {
+        let out = run(&[&host, "22"]);
+        assert_connected_to(out.assert_handoff(), &listener);
+    }
+}
+
+#[test]
+fn port_is_ignored() {
+    let dir = TempDir::new();
+    let sock = dir.join("s.sock");
+    let listener = Listener::bind(&sock);
+    let out = run(&[&unix_host('/', &sock), "not-a-port"]);
+    assert_connected_to(out.assert_handoff(), &listener);
+}
+
+#[test]
+fn dot_slash_path_is_relative_to_cwd() {
+    let dir = TempDir::new();
+    let listener = Listener::bind(&dir.join("rel.sock"));
+    for host in ["unix/./rel.sock", "unix%./rel.sock"] {
+        let mut command = Command::new(bin());
+        command.args([host, "22"]).current_dir(dir.path());
+        assert_connected_to(run_fdpass(command).assert_handoff(), &listener);
+    }
+}
+
+#[test]
+fn path_without_dot_slash_is_absolute() {
+    let dir = TempDir::new();
+    let _listener = Listener::bind(&dir.join("rel.sock"));
+    let mut command = Command::new(bin());
+    command.args(["unix/rel.sock", "22"]).current_dir(dir.path());
+    run_fdpass(command).assert_failure("Failed to connect to AF_UNIX socket /rel.sock: No such file or directory\n");
+}
+
+/// A directory chain under `dir` that makes `dir/.../name` `total` bytes long.
+fn deep_path(dir: &Path, total: usize, name: &str) -> std::path::PathBuf {
+    let mut path = dir.to_path_buf();
+    while path.as_os_str().len() + 1 + name.len() < total {
+        let room = total - path.as_os_str().len() - 1 - name.len() - 1;
+        let segment = "d".repeat(room.clamp(1, 60));
+        path.push(segment);
+    }
+    std::fs::create_dir_all(&path).expect("create deep dirs");
+    let path = path.join(name);
+    assert_eq!(path.as_os_str().len(), total, "test set-up");
+    path
+}
+
+/// Makes a listener reachable at a path longer than sun_path: bind() cannot
+/// take such a path, so bind a short name in a short directory and rename it.
+fn bind_long(path: &Path) -> Listener {
+    let short_dir = TempDir::new();
+    let short = short_dir.join("s");
+    let listener = Listener::bind(&short);
+    std::fs::rename(&short, path).expect("move socket to its long path");
+    listener
+}
+
+#[test]
+fn paths_longer_than_sun_path() {
+    for total in [108, 109, 300, 1000] {
+        let dir = TempDir::new();
+        let sock = deep_path(dir.path(), total, "s.sock");
+        let listener = bind_long(&sock);
+        let out = run(&[&unix_host('/', &sock), "22"]);
+        assert_connected_to(out.assert_handoff(), &listener);
+    }
+}
+
+#[test]
+fn long_relative_path() {
+    let dir = TempDir::new();
+    let sock = deep_path(dir.path(), dir.path().as_os_str().len() + 250, "s.sock");
+    let listener = bind_long(&sock);
+    let relative = format!("./{}", sock.strip_prefix(dir.path()).unwrap().display());
+    let mut command = Command::new(bin());
+    command.args([&format!("unix/{relative}"), "22"]).current_dir(dir.path());
+    assert_connected_to(run_fdpass(command).assert_handoff(), &listener);
+}
+
+#[test]
+fn long_path_without_proc() {
+    let dir = TempDir::new();
+    let sock = deep_path(dir.path(), 400, "s.sock");
+    let listener = bind_long(&sock);
+    // A private mount namespace with an empty /proc, like an early initrd.
+    let mut command = Command::new("unshare");
+    command
+        .args(["--mount", "--propagation", "private", "--", "sh", "-c"])
+        .arg("mount -t tmpfs none /proc && exec \"$0\" \"$@\"")
+        .args([bin(), &unix_host('/', &sock), "22"]);
+    assert_connected_to(run_fdpass(command).assert_handoff(), &listener);
+}
+
+#[test]
+fn final_name_longer_than_sun_path_uses_proc() {
+    let dir = TempDir::new();
+    let name = format!("{}.sock", "n".repeat(150));
+    let sock = dir.join(&name);
+    let listener = bind_long(&sock);
+    let out = run(&[&unix_host('/', &sock), "22"]);
+    assert_connected_to(out.assert_handoff(), &listener);
+}
+
+#[test]
+fn final_name_longer_than_sun_path_without_proc_is_too_long() {
+    let dir = TempDir::new();
+    let name = format!("{}.sock", "n".repeat(150));
+    let sock = dir.join(&name);
+    let _listener = bind_long(&sock);
+    let mut command = Command::new("unshare");
+    command
+        .args(["--mount", "--propagation", "private", "--", "sh", "-c"])
+        .arg("mount -t tmpfs none /proc && exec \"$0\" \"$@\"")
+        .args([bin(), &unix_host('/', &sock), "22"]);
+    run_fdpass(command).assert_failure(&format!(
+        "Failed to connect to AF_UNIX socket {}: File name too long\n",
+        sock.display()
+    ));
+}
+
+#[test]
+fn path_beyond_path_max_is_too_long() {
+    let host = format!("unix/{}", "a/".repeat(2100));
+    let out = run(&[&host, "22"]);
+    assert_eq!(out.code(), Some(1));
+    assert!(out.stderr.starts_with("Failed to connect to AF_UNIX socket /a/a/a/"), "{}", out.stderr);
+    assert!(out.stderr.ends_with("...\n"), "long message is cut: {}", out.stderr);
+    assert_eq!(out.stderr.lines().count(), 1);
+    assert!(out.fd.is_none());
+}
+
+#[test]
+fn abstract_socket() {
+    let name = format!("ssh-sockproxy-test-{}", std::process::id());
+    let listener = Listener::bind_abstract(name.as_bytes());
+    for sep in ['/', '%'] {
+        let out = run(&[&format!("unix{sep}@{name}"), "22"]);
+        assert_connected_to(out.assert_handoff(), &listener);
+    }
+}
+
+#[test]
+fn missing_abstract_socket() {
+    let host = format!("unix/@ssh-sockproxy-absent-{}", std::process::id());
+    run(&[&host, "22"]).assert_failure(&format!(
+        "Failed to connect to AF_UNIX socket {}: Connection refused\n",
+        &host[5..]
+    ));
+}
+
+#[test]
+fn case_recovered_for_lowercased_host() {
+    let dir = TempDir::new();
+    std::fs::create_dir_all(dir.join("VMs/Web-1")).unwrap();
+    let sock = dir.join("VMs/Web-1/SSH.sock");
+    let listener = Listener::bind(&sock);
+    let lowered = unix_host('/', &sock).to_lowercase();
+    let out = run(&[&lowered, "22"]);
+    assert_connected_to(out.assert_handoff(), &listener);
+}
+
+#[test]
+fn case_recovered_for_long_and_relative_paths() {
+    let dir = TempDir::new();
+    let sock = deep_path(&dir.join("Deep"), dir.path().as_os_str().len() + 200, "Vm.sock");
+    let listener = bind_long(&sock);
+    let lowered = unix_host('/', &sock).to_lowercase();
+    assert_connected_to(run(&[&lowered, "22"]).assert_handoff(), &listener);
+
+    let relative = format!("unix/./{}", sock.strip_prefix(dir.path()).unwrap().display()).to_lowercase();
+    let mut command = Command::new(bin());
+    command.args([&relative, "22"]).current_dir(dir.path());
+    assert_connected_to(run_fdpass(command).assert_handoff(), &listener);
+}
+
+#[test]
+fn ambiguous_case_is_not_guessed() {
+    let dir = TempDir::new();
+    let _a = Listener::bind(&dir.join("Vm.sock"));
+    let _b = Listener::bind(&dir.join("VM.sock"));
+    let wanted = dir.join("vm.sock");
+    run(&[&unix_host('/', &wanted), "22"]).assert_failure(&format!(
+        "Failed to connect to AF_UNIX socket {}: No such file or directory\n",
+        wanted.display()
+    ));
+}
+
+#[test]
+fn exact_name_wins_over_case_variants() {
+    let dir = TempDir::new();
+    let exact = Listener::bind(&dir.join("vm.sock"));
+    let _other = Listener::bind(&dir.join("VM.sock"));
+    let out = run(&[&unix_host('/', &dir.join("vm.sock")), "22"]);
+    assert_connected_to(out.assert_handoff(), &exact);
+}
+
+#[test]
+fn connect_errors_name_path_and_errno() {
+    let dir = TempDir::new();
+    std::fs::write(dir.join("file"), b"x").unwrap();
+    std::fs::create_dir(dir.join("dir")).unwrap();
+    drop(Listener::bind(&dir.join("stale.sock"))); // socket file, nobody listening
+    let _dgram = UnixDatagram::bind(dir.join("dgram.sock")).unwrap();
+    let cases = [
+        ("missing.sock", "No such file or directory"),
+        ("file", "Connection refused"),
+        ("dir", "Connection refused"),
+        ("stale.sock", "Connection refused"),
+        ("dgram.sock", "Protocol wrong type for socket"),
+        ("file/below", "Not a directory"),
+    ];
+    for (name, errno) in cases {
+        let path = dir.join(name);
+        run(&[&unix_host('/', &path), "22"])
+            .assert_failure(&format!("Failed to connect to AF_UNIX socket {}: {errno}\n", path.display()));
+    }
+}
+
+#[test]
+fn dot_host_is_the_local_sshd_socket() {
+    // /run/ssh-unix-local/socket, provided in a private mount namespace.
+    let dir = TempDir::new();
+    std::fs::create_dir(dir.join("ssh-unix-local")).unwrap();
+    let listener = Listener::bind(&dir.join("ssh-unix-local/socket"));
+    let mut command = Command::new("unshare");
+    command
+        .args(["--mount", "--propagation", "private", "--", "sh", "-c"])
+        .arg("mount --bind \"$0\" /run && exec \"$1\" .host 22")
+        .args([dir.path().to_str().unwrap(), bin()]);
+    assert_connected_to(run_fdpass(command).assert_handoff(), &listener);
+}
+
+#[test]
+fn dot_host_without_local_sshd() {
+    let dir = TempDir::new();
+    let mut command = Command::new("unshare");
+    command
+        .args(["--mount", "--propagation", "private", "--", "sh", "-c"])
+        .arg("mount --bind \"$0\" /run && exec \"$1\" .host 22")
+        .args([dir.path().to_str().unwrap(), bin()]);
+    run_fdpass(command)
+        .assert_failure("Failed to connect to AF_UNIX socket /run/ssh-unix-local/socket: No such file or directory\n");
+}
