@@ -156,9 +156,15 @@ fn recv_with_fd(socket: &UnixStream) -> (Vec<u8>, Option<OwnedFd>) {
     msg.msg_iovlen = 1;
     msg.msg_control = control.as_mut_ptr().cast();
     msg.msg_controllen = std::mem::size_of_val(&control) as _;
-    // SAFETY: msg describes valid buffers; MSG_CMSG_CLOEXEC keeps the fd from our other children.
-    let n = unsafe { libc::recvmsg(socket.as_raw_fd(), &mut msg, libc::MSG_CMSG_CLOEXEC) };
-    assert!(n >= 0, "recvmsg: {}", std::io::Error::last_os_error());
+    let n = loop {
+        // SAFETY: msg describes valid buffers; MSG_CMSG_CLOEXEC keeps the fd from our other children.
+        let n = unsafe { libc::recvmsg(socket.as_raw_fd(), &mut msg, libc::MSG_CMSG_CLOEXEC) };
+        let error = std::io::Error::last_os_error();
+        if n >= 0 || error.kind() != std::io::ErrorKind::Interrupted {
+            assert!(n >= 0, "recvmsg: {error}");
+            break n;
+        }
+    };
     assert_eq!(msg.msg_flags & libc::MSG_CTRUNC, 0, "control data truncated");
     let mut fds = Vec::new();
     // SAFETY: walking the control buffer the kernel just filled, with libc's macros.
