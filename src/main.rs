@@ -49,7 +49,10 @@ fn run(args: sys::args::Args) -> Result<(), Failure<'static>> {
                 Target::Vsock(address) => sys::vsock_connect::connect_vsock(address)?,
                 Target::VsockMux(_) | Target::Machine(_) => return Err(Failure::NotSupportedYet(host)),
             };
-            sys::handoff::send_fd(stdout, &socket)
+            sys::handoff::send_fd(stdout, &socket)?;
+            // ssh holds its own copy now; exiting closes ours without a close(2).
+            core::mem::forget(socket);
+            Ok(())
         }
     }
 }

@@ -3,6 +3,7 @@
 mod support;
 
 mod cli;
+mod faults;
 mod openssh;
 mod sshd;
 mod stdout_cases;

@@ -193,6 +193,16 @@ impl Listener {
         Listener(listener)
     }
 
+    /// A listener reachable at a path longer than sun_path: bind() cannot take
+    /// such a path, so bind a short name in a short directory and rename it.
+    pub fn bind_long(path: &Path) -> Self {
+        let short_dir = TempDir::new();
+        let short = short_dir.join("s");
+        let listener = Listener::bind(&short);
+        std::fs::rename(&short, path).expect("move socket to its long path");
+        listener
+    }
+
     pub fn bind_abstract(name: &[u8]) -> Self {
         use std::os::linux::net::SocketAddrExt;
         let addr = std::os::unix::net::SocketAddr::from_abstract_name(name).expect("abstract address");

@@ -66,22 +66,12 @@ fn deep_path(dir: &Path, total: usize, name: &str) -> std::path::PathBuf {
     path
 }
 
-/// Makes a listener reachable at a path longer than sun_path: bind() cannot
-/// take such a path, so bind a short name in a short directory and rename it.
-fn bind_long(path: &Path) -> Listener {
-    let short_dir = TempDir::new();
-    let short = short_dir.join("s");
-    let listener = Listener::bind(&short);
-    std::fs::rename(&short, path).expect("move socket to its long path");
-    listener
-}
-
 #[test]
 fn paths_longer_than_sun_path() {
     for total in [108, 109, 300, 1000] {
         let dir = TempDir::new();
         let sock = deep_path(dir.path(), total, "s.sock");
-        let listener = bind_long(&sock);
+        let listener = Listener::bind_long(&sock);
         let out = run(&[&unix_host('/', &sock), "22"]);
         assert_connected_to(out.assert_handoff(), &listener);
     }
@@ -91,7 +81,7 @@ fn paths_longer_than_sun_path() {
 fn long_relative_path() {
     let dir = TempDir::new();
     let sock = deep_path(dir.path(), dir.path().as_os_str().len() + 250, "s.sock");
-    let listener = bind_long(&sock);
+    let listener = Listener::bind_long(&sock);
     let relative = format!("./{}", sock.strip_prefix(dir.path()).unwrap().display());
     let mut command = Command::new(bin());
     command.args([&format!("unix/{relative}"), "22"]).current_dir(dir.path());
@@ -102,7 +92,7 @@ fn long_relative_path() {
 fn long_path_without_proc() {
     let dir = TempDir::new();
     let sock = deep_path(dir.path(), 400, "s.sock");
-    let listener = bind_long(&sock);
+    let listener = Listener::bind_long(&sock);
     // A private mount namespace with an empty /proc, like an early initrd.
     let mut command = Command::new("unshare");
     command
@@ -117,7 +107,7 @@ fn final_name_longer_than_sun_path_uses_proc() {
     let dir = TempDir::new();
     let name = format!("{}.sock", "n".repeat(150));
     let sock = dir.join(&name);
-    let listener = bind_long(&sock);
+    let listener = Listener::bind_long(&sock);
     let out = run(&[&unix_host('/', &sock), "22"]);
     assert_connected_to(out.assert_handoff(), &listener);
 }
@@ -127,7 +117,7 @@ fn final_name_longer_than_sun_path_without_proc_is_too_long() {
     let dir = TempDir::new();
     let name = format!("{}.sock", "n".repeat(150));
     let sock = dir.join(&name);
-    let _listener = bind_long(&sock);
+    let _listener = Listener::bind_long(&sock);
     let mut command = Command::new("unshare");
     command
         .args(["--mount", "--propagation", "private", "--", "sh", "-c"])
@@ -184,7 +174,7 @@ fn case_recovered_for_lowercased_host() {
 fn case_recovered_for_long_and_relative_paths() {
     let dir = TempDir::new();
     let sock = deep_path(&dir.join("Deep"), dir.path().as_os_str().len() + 200, "Vm.sock");
-    let listener = bind_long(&sock);
+    let listener = Listener::bind_long(&sock);
     let lowered = unix_host('/', &sock).to_lowercase();
     assert_connected_to(run(&[&lowered, "22"]).assert_handoff(), &listener);
 
