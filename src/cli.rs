@@ -7,7 +7,15 @@ use crate::failure::Failure;
 pub enum Command<'a> {
     Help,
     Version,
-    Connect { host: &'a [u8], port: &'a [u8] },
+    Connect { host: &'a [u8], port: &'a [u8], options: Options },
+}
+
+/// Options that change how a connection is made; all off by default, so
+/// that `%h %p` alone behaves like upstream.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Options {
+    /// Say on stderr what happened where upstream stays silent.
+    pub verbose: bool,
 }
 
 /// Parses the arguments after argv[0]. Options end at the first argument that
@@ -15,6 +23,7 @@ pub enum Command<'a> {
 pub fn parse_command<'a>(args: impl IntoIterator<Item = &'a [u8]>) -> Result<Command<'a>, Failure<'a>> {
     let mut args = args.into_iter().peekable();
     let mut wanted = None;
+    let mut options = Options::default();
     while let Some(&arg) = args.peek() {
         if !arg.starts_with(b"-") {
             break;
@@ -24,6 +33,7 @@ pub fn parse_command<'a>(args: impl IntoIterator<Item = &'a [u8]>) -> Result<Com
             b"--" => break,
             b"-h" | b"--help" => wanted = Some(Command::Help),
             b"--version" => wanted = wanted.or(Some(Command::Version)),
+            b"-v" | b"--verbose" => options.verbose = true,
             _ => return Err(Failure::UnknownOption(arg)),
         }
     }
@@ -31,7 +41,7 @@ pub fn parse_command<'a>(args: impl IntoIterator<Item = &'a [u8]>) -> Result<Com
         return Ok(command);
     }
     match (args.next(), args.next(), args.next()) {
-        (Some(host), Some(port), None) => Ok(Command::Connect { host, port }),
+        (Some(host), Some(port), None) => Ok(Command::Connect { host, port, options }),
         _ => Err(Failure::ArgumentCount),
     }
 }
@@ -45,15 +55,18 @@ to ssh (ProxyUseFdpass). HOST is one of
   unix/PATH       AF_UNIX stream socket (PATH without a leading / or ./ gets one)
   unix/@NAME      abstract AF_UNIX socket
   vsock/CID       AF_VSOCK, CID a number or hypervisor, local, host; PORT used
+  vsock-mux/PATH  hybrid vsock (Firecracker, cloud-hypervisor): AF_UNIX PATH,
+                  then CONNECT PORT
   .host           the local sshd at /run/ssh-unix-local/socket
 '%' may stand for the first '/' (unix%PATH), for scp and rsync.
 
 Options:
+  -v, --verbose   say on stderr what upstream does silently
   -h, --help      show this help
       --version   show the version
 
 ssh_config:
-  Host unix/* unix%* vsock/* vsock%*
+  Host unix/* unix%* vsock/* vsock%* vsock-mux/* vsock-mux%*
       ProxyCommand /usr/local/bin/ssh-sockproxy %h %p
       ProxyUseFdpass yes
       CheckHostIP no
@@ -76,10 +89,15 @@ mod tests {
 
     #[test]
     fn command_lines() {
-        let connect = Command::Connect { host: b"unix/x", port: b"22" };
+        let connect = Command::Connect { host: b"unix/x", port: b"22", options: Options::default() };
+        let verbose = Command::Connect { host: b"unix/x", port: b"22", options: Options { verbose: true } };
         let cases: &[(&[&[u8]], Result<Command, Failure>)] = &[
             (&[b"unix/x", b"22"], Ok(connect)),
             (&[b"--", b"unix/x", b"22"], Ok(connect)),
+            (&[b"-v", b"unix/x", b"22"], Ok(verbose)),
+            (&[b"--verbose", b"--", b"unix/x", b"22"], Ok(verbose)),
+            (&[b"-v", b"-v", b"unix/x", b"22"], Ok(verbose)),
+            (&[b"-vv", b"unix/x", b"22"], Err(Failure::UnknownOption(b"-vv"))),
             (&[b"--help"], Ok(Command::Help)),
             (&[b"-h"], Ok(Command::Help)),
             (&[b"--version"], Ok(Command::Version)),
@@ -95,9 +113,9 @@ mod tests {
             (&[b"-", b"22"], Err(Failure::UnknownOption(b"-"))),
             (&[b"--help=yes"], Err(Failure::UnknownOption(b"--help=yes"))),
             // Arguments after HOST are positional even when they look like options.
-            (&[b"vsock/3", b"-1"], Ok(Command::Connect { host: b"vsock/3", port: b"-1" })),
-            (&[b"unix/x", b"--help"], Ok(Command::Connect { host: b"unix/x", port: b"--help" })),
-            (&[b"--", b"--help", b"22"], Ok(Command::Connect { host: b"--help", port: b"22" })),
+            (&[b"vsock/3", b"-1"], Ok(Command::Connect { host: b"vsock/3", port: b"-1", options: Options::default() })),
+            (&[b"unix/x", b"--help"], Ok(Command::Connect { host: b"unix/x", port: b"--help", options: Options::default() })),
+            (&[b"--", b"--help", b"22"], Ok(Command::Connect { host: b"--help", port: b"22", options: Options::default() })),
         ];
         for (args, expected) in cases {
             assert_eq!(&parse(args), expected, "args {args:?}");

@@ -1,6 +1,7 @@
 //! Every way a run can fail, and the one stderr line that says so.
 
 use crate::line::Line;
+use crate::mux_reply::ReplyReader;
 use crate::unix_address::{UnixAddress, UnixPath};
 use crate::vsock_address::VsockAddress;
 
@@ -29,6 +30,22 @@ pub enum Failure<'a> {
     VsockConnect { address: VsockAddress, errno: i32 },
     SendFd(i32),
     StdoutWrite(i32),
+    /// The vsock-mux handshake with the multiplexer at `address` for `port`.
+    Mux { address: UnixAddress<'a>, port: u32, problem: MuxProblem },
+}
+
+/// What went wrong in the vsock-mux handshake.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MuxProblem {
+    /// The multiplexer closed without a reply: nothing listens on the guest port.
+    NotOpen,
+    Send(i32),
+    Recv(i32),
+    SetTimeout(i32),
+    /// An OK line started but went wrong (bytes as received).
+    BadReply(ReplyReader),
+    ClosedMidReply(ReplyReader),
+    TimedOutMidReply(ReplyReader),
 }
 
 impl Failure<'_> {
@@ -90,6 +107,51 @@ impl Failure<'_> {
             Self::StdoutWrite(errno) => {
                 line.text(b"Failed to write to standard output: ").errno(errno);
             }
+            Self::Mux { address, port, problem } => describe_mux(line, address, port, problem),
+        }
+    }
+}
+
+fn describe_mux(line: &mut Line, address: UnixAddress<'_>, port: u32, problem: MuxProblem) {
+    let mux = |line: &mut Line| {
+        line.text(b"vsock multiplexer ");
+        write_unix_address(line, address);
+    };
+    match problem {
+        MuxProblem::NotOpen => {
+            line.text(b"Port ").number(port).text(b" on ");
+            write_unix_address(line, address);
+            line.text(b" is not open");
+        }
+        MuxProblem::Send(errno) => {
+            line.text(b"Failed to send CONNECT ").number(port).text(b" to ");
+            mux(line);
+            line.text(b": ").errno(errno);
+        }
+        MuxProblem::Recv(errno) => {
+            line.text(b"Failed to read the reply of ");
+            mux(line);
+            line.text(b": ").errno(errno);
+        }
+        MuxProblem::SetTimeout(errno) => {
+            line.text(b"Failed to set a receive timeout for ");
+            mux(line);
+            line.text(b": ").errno(errno);
+        }
+        MuxProblem::BadReply(reply) => {
+            line.text(b"Invalid reply of ");
+            mux(line);
+            line.text(b" to CONNECT ").number(port).text(b": ").quoted(reply.seen());
+        }
+        MuxProblem::ClosedMidReply(reply) => {
+            mux(line);
+            line.text(b" closed the connection in the middle of its reply to CONNECT ").number(port);
+            line.text(b": ").quoted(reply.seen());
+        }
+        MuxProblem::TimedOutMidReply(reply) => {
+            mux(line);
+            line.text(b" did not finish its reply to CONNECT ").number(port).text(b" within 5 s: ");
+            line.quoted(reply.seen());
         }
     }
 }
@@ -139,6 +201,38 @@ mod tests {
             (
                 Failure::VsockConnect { address: VsockAddress { cid: 3, port: 22 }, errno: 111 },
                 "Failed to connect to vsock:3:22: Connection refused\n",
+            ),
+        ];
+        for (failure, expected) in cases {
+            assert_eq!(message(*failure), *expected);
+        }
+    }
+
+    fn reply(bytes: &[u8]) -> ReplyReader {
+        let mut reader = ReplyReader::new();
+        for &byte in bytes {
+            reader.push(byte);
+        }
+        reader
+    }
+
+    #[test]
+    fn mux_messages() {
+        let address = UnixAddress::Path(UnixPath { add_root: true, written: b"run/vm.sock" });
+        let mux = |problem| Failure::Mux { address, port: 22, problem };
+        let cases: &[(Failure, &str)] = &[
+            (mux(MuxProblem::NotOpen), "Port 22 on /run/vm.sock is not open\n"),
+            (mux(MuxProblem::Send(104)), "Failed to send CONNECT 22 to vsock multiplexer /run/vm.sock: Connection reset by peer\n"),
+            (mux(MuxProblem::Recv(5)), "Failed to read the reply of vsock multiplexer /run/vm.sock: Input/output error\n"),
+            (mux(MuxProblem::SetTimeout(22)), "Failed to set a receive timeout for vsock multiplexer /run/vm.sock: Invalid argument\n"),
+            (mux(MuxProblem::BadReply(reply(b"OK\n"))), "Invalid reply of vsock multiplexer /run/vm.sock to CONNECT 22: OK\\x0a\n"),
+            (
+                mux(MuxProblem::ClosedMidReply(reply(b"OK 12"))),
+                "vsock multiplexer /run/vm.sock closed the connection in the middle of its reply to CONNECT 22: OK 12\n",
+            ),
+            (
+                mux(MuxProblem::TimedOutMidReply(reply(b"OK "))),
+                "vsock multiplexer /run/vm.sock did not finish its reply to CONNECT 22 within 5 s: OK \n",
             ),
         ];
         for (failure, expected) in cases {

@@ -9,6 +9,8 @@ pub mod cmsg;
 pub mod errno_text;
 pub mod failure;
 pub mod line;
+pub mod mux_reply;
+pub mod notice;
 pub mod number;
 pub mod target;
 pub mod unix_address;

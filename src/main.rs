@@ -41,13 +41,14 @@ fn run(args: sys::args::Args) -> Result<(), Failure<'static>> {
     match parse_command(args.skip(1))? {
         Command::Help => sys::stdio::print(HELP),
         Command::Version => sys::stdio::print(VERSION),
-        Command::Connect { host, port } => {
+        Command::Connect { host, port, options } => {
             let target = parse_target(host, port)?;
             let stdout = sys::stdio::check_for_handoff()?;
             let socket = match target {
                 Target::Unix(address) => sys::unix_connect::connect_unix(address)?,
                 Target::Vsock(address) => sys::vsock_connect::connect_vsock(address)?,
-                Target::VsockMux(_) | Target::Machine(_) => return Err(Failure::NotSupportedYet(host)),
+                Target::VsockMux { address, port } => sys::vsock_mux::connect_vsock_mux(address, port, options.verbose)?,
+                Target::Machine(_) => return Err(Failure::NotSupportedYet(host)),
             };
             sys::handoff::send_fd(stdout, &socket)?;
             // ssh holds its own copy now; exiting closes ours without a close(2).

@@ -13,7 +13,7 @@ pub enum Target<'a> {
     Unix(UnixAddress<'a>),
     Vsock(VsockAddress),
     /// Hybrid vsock behind an AF_UNIX multiplexer (Firecracker, cloud-hypervisor).
-    VsockMux(UnixAddress<'a>),
+    VsockMux { address: UnixAddress<'a>, port: u32 },
     /// A machine registered with systemd-machined.
     Machine(&'a [u8]),
 }
@@ -35,7 +35,13 @@ pub fn parse_target<'a>(host: &'a [u8], port: &'a [u8]) -> Result<Target<'a>, Fa
             let port = parse_port(port)?;
             Ok(Target::Vsock(VsockAddress { cid, port }))
         }
-        b"vsock-mux" => Ok(Target::VsockMux(parse_unix_address(rest)?)),
+        b"vsock-mux" => {
+            let address = parse_unix_address(rest)?;
+            // Validated like vsock/ before anything is sent: the port goes
+            // into the CONNECT line, where `22\nFOO 1` would inject a line.
+            let port = parse_port(port)?;
+            Ok(Target::VsockMux { address, port })
+        }
         b"machine" => Ok(Target::Machine(rest)),
         _ => Err(Failure::UnknownHost(host)),
     }
@@ -83,9 +89,17 @@ mod tests {
             (b"vsock/3", b"x", Err(Failure::BadPort(b"x"))),
             (b"vsock/3", b"", Err(Failure::BadPort(b""))),
             (b"vsock/3", b"4294967295", Err(Failure::BadPort(b"4294967295"))),
-            (b"vsock-mux/run/vm.sock", b"22", Ok(Target::VsockMux(path(true, b"run/vm.sock")))),
-            (b"vsock-mux%/run/vm.sock", b"22", Ok(Target::VsockMux(path(false, b"/run/vm.sock")))),
-            (b"vsock-mux/@vm", b"22", Ok(Target::VsockMux(UnixAddress::Abstract(b"vm")))),
+            (b"vsock-mux/run/vm.sock", b"22", Ok(Target::VsockMux { address: path(true, b"run/vm.sock"), port: 22 })),
+            (b"vsock-mux%/run/vm.sock", b"22", Ok(Target::VsockMux { address: path(false, b"/run/vm.sock"), port: 22 })),
+            (b"vsock-mux/@vm", b"1024", Ok(Target::VsockMux { address: UnixAddress::Abstract(b"vm"), port: 1024 })),
+            (b"vsock-mux/./vm.sock", b"0", Ok(Target::VsockMux { address: path(false, b"./vm.sock"), port: 0 })),
+            (b"vsock-mux/run/vm.sock", b"22\nFOO 1", Err(Failure::BadPort(b"22\nFOO 1"))),
+            (b"vsock-mux/run/vm.sock", b" 22", Err(Failure::BadPort(b" 22"))),
+            (b"vsock-mux/run/vm.sock", b"-1", Err(Failure::BadPort(b"-1"))),
+            (b"vsock-mux/run/vm.sock", b"4294967295", Err(Failure::BadPort(b"4294967295"))),
+            (b"vsock-mux/run/vm.sock", b"", Err(Failure::BadPort(b""))),
+            (b"vsock-mux/run/vm.sock", b"abc", Err(Failure::BadPort(b"abc"))),
+            (b"vsock-mux/@", b"22", Err(Failure::AbstractNameEmpty)),
             (b"machine/foo", b"22", Ok(Target::Machine(b"foo"))),
             (b"machine%foo", b"22", Ok(Target::Machine(b"foo"))),
             (b"machine/.host", b"22", Ok(Target::Machine(b".host"))),

@@ -6,6 +6,7 @@ pub mod handoff;
 pub mod stdio;
 pub mod unix_connect;
 pub mod vsock_connect;
+pub mod vsock_mux;
 
 use core::ffi::c_int;
 

@@ -6,6 +6,7 @@ use rustix::io::{Errno, write};
 use rustix::net::{AddressFamily, sockopt};
 use sockproxy::failure::{Failure, STDIN, STDOUT};
 use sockproxy::line::Line;
+use sockproxy::notice::Notice;
 
 const STDERR: u8 = 2;
 
@@ -66,5 +67,12 @@ pub fn report(failure: &Failure<'_>) {
     }
     let mut line = Line::new();
     failure.describe(&mut line);
+    let _ = write_all(STDERR, line.finish());
+}
+
+/// Writes a `--verbose` notice to stderr.
+pub fn notify(notice: &Notice<'_>) {
+    let mut line = Line::new();
+    notice.describe(&mut line);
     let _ = write_all(STDERR, line.finish());
 }

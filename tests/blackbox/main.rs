@@ -8,4 +8,5 @@ mod openssh;
 mod sshd;
 mod stdout_cases;
 mod unix_target;
+mod vsock_mux;
 mod vsock_target;

@@ -1,0 +1,176 @@
+//! The hybrid-vsock handshake of Firecracker, cloud-hypervisor and
+//! vhost-device-vsock: we send `CONNECT <port>\n`, the multiplexer answers
+//! `OK <u32>\n` once the guest accepted, or closes the connection.
+
+use crate::number::format_u32;
+
+/// The longest legal reply: `OK 4294967295\n`.
+pub const REPLY_MAX: usize = 14;
+
+/// The longest request: `CONNECT 4294967295\n`.
+pub const REQUEST_MAX: usize = 19;
+
+/// Writes `CONNECT <port>\n` into `buf` and returns it.
+pub fn connect_request(port: u32, buf: &mut [u8; REQUEST_MAX]) -> &[u8] {
+    const VERB: &[u8] = b"CONNECT ";
+    let mut digits = [0u8; 10];
+    let digits = format_u32(port, &mut digits);
+    let len = VERB.len() + digits.len() + 1;
+    buf[..VERB.len()].copy_from_slice(VERB);
+    buf[VERB.len()..len - 1].copy_from_slice(digits);
+    buf[len - 1] = b'\n';
+    &buf[..len]
+}
+
+/// What one more byte of the reply tells.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Step {
+    /// Part of an OK line; more must follow.
+    More,
+    /// The OK line is complete; the byte was its newline.
+    Done,
+    /// The first byte cannot start an OK line: the stream is not ours to
+    /// read (upstream's rule for multiplexers that never send OK).
+    NotOk,
+    /// An OK line started but this byte breaks it.
+    Broken,
+}
+
+/// Reads the reply one byte at a time, so that the answer does not depend on
+/// how the bytes are split into segments. Keeps what it saw for messages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ReplyReader {
+    seen: [u8; REPLY_MAX + 1],
+    len: usize,
+    host_port: u32,
+}
+
+impl Default for ReplyReader {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ReplyReader {
+    pub const fn new() -> Self {
+        Self { seen: [0; REPLY_MAX + 1], len: 0, host_port: 0 }
+    }
+
+    /// Feeds one byte. After `Done`, `NotOk` or `Broken` no more bytes belong to the reply.
+    pub fn push(&mut self, byte: u8) -> Step {
+        let at = self.len;
+        if at < self.seen.len() {
+            self.seen[at] = byte;
+            self.len += 1;
+        }
+        match (at, byte) {
+            (0, b'O') | (1, b'K') | (2, b' ') => Step::More,
+            (0, _) => Step::NotOk,
+            (1 | 2, _) => Step::Broken,
+            (3.., b'\n') if at > 3 => Step::Done,
+            (3.., b'0'..=b'9') if at < REPLY_MAX - 1 => {
+                match self.host_port.checked_mul(10).and_then(|v| v.checked_add(u32::from(byte - b'0'))) {
+                    Some(value) => {
+                        self.host_port = value;
+                        Step::More
+                    }
+                    None => Step::Broken,
+                }
+            }
+            _ => Step::Broken,
+        }
+    }
+
+    /// The bytes seen so far (for messages).
+    pub fn seen(&self) -> &[u8] {
+        &self.seen[..self.len]
+    }
+
+    /// True before the first byte.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The number after OK, valid after `Done`.
+    pub fn host_port(&self) -> u32 {
+        self.host_port
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests() {
+        let mut buf = [0u8; REQUEST_MAX];
+        assert_eq!(connect_request(22, &mut buf), b"CONNECT 22\n");
+        assert_eq!(connect_request(0, &mut buf), b"CONNECT 0\n");
+        assert_eq!(connect_request(4294967294, &mut buf), b"CONNECT 4294967294\n");
+        assert_eq!(connect_request(u32::MAX, &mut buf).len(), REQUEST_MAX);
+    }
+
+    /// Feeds `reply` until the reader decides; returns the decision and how
+    /// many bytes it took.
+    fn read(reply: &[u8]) -> (Step, usize, Vec<u8>) {
+        let mut reader = ReplyReader::new();
+        for (i, &byte) in reply.iter().enumerate() {
+            let step = reader.push(byte);
+            if step != Step::More {
+                return (step, i + 1, reader.seen().to_vec());
+            }
+        }
+        (Step::More, reply.len(), reader.seen().to_vec())
+    }
+
+    #[test]
+    fn replies() {
+        let cases: &[(&[u8], Step, usize)] = &[
+            (b"OK 1073741824\n", Step::Done, 14),
+            (b"OK 1073741824\nSSH-2.0-x\r\n", Step::Done, 14),
+            (b"OK 22\n", Step::Done, 6),
+            (b"OK 0\n", Step::Done, 5),
+            (b"OK 0000000022\n", Step::Done, 14),
+            (b"OK 4294967295\n", Step::Done, 14),
+            (b"OK 4294967296\n", Step::Broken, 13),
+            (b"OK 99999999999\n", Step::Broken, 13),
+            (b"OK 00000000022\n", Step::Broken, 14),
+            (b"OK\n", Step::Broken, 3),
+            (b"OK \n", Step::Broken, 4),
+            (b"OK  22\n", Step::Broken, 4),
+            (b"OK 22 \n", Step::Broken, 6),
+            (b"OK 22\r\n", Step::Broken, 6),
+            (b"OK -1\n", Step::Broken, 4),
+            (b"OKAY\n", Step::Broken, 3),
+            (b"O\n", Step::Broken, 2),
+            (b"NOPE\n", Step::NotOk, 1),
+            (b"ok 22\n", Step::NotOk, 1),
+            (b"SSH-2.0-OpenSSH_9.2\r\n", Step::NotOk, 1),
+            (b"\0", Step::NotOk, 1),
+            (b"OK 12", Step::More, 5),
+            (b"OK ", Step::More, 3),
+        ];
+        for (reply, step, used) in cases {
+            let (got, got_used, _) = read(reply);
+            assert_eq!((got, got_used), (*step, *used), "reply {:?}", String::from_utf8_lossy(reply));
+        }
+    }
+
+    #[test]
+    fn host_port_and_seen_bytes() {
+        let mut reader = ReplyReader::new();
+        assert!(reader.is_empty());
+        for &byte in b"OK 1073741824\n" {
+            reader.push(byte);
+        }
+        assert_eq!(reader.host_port(), 1 << 30);
+        assert_eq!(reader.seen(), b"OK 1073741824\n");
+        let (_, _, seen) = read(b"OK 42949672950\n");
+        assert_eq!(seen, b"OK 42949672950", "the byte that broke the line is kept");
+        let mut reader = ReplyReader::new();
+        for &byte in b"OK 000000000000000000" {
+            reader.push(byte);
+        }
+        assert_eq!(reader.seen().len(), REPLY_MAX + 1, "keeps at most one byte past the longest reply");
+    }
+}

@@ -1,0 +1,41 @@
+//! Lines that `--verbose` adds where upstream stays silent.
+
+use crate::failure::write_unix_address;
+use crate::line::Line;
+use crate::unix_address::UnixAddress;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Notice<'a> {
+    /// The multiplexer said nothing within 5 s; the stream goes to ssh as it is.
+    MuxSilent { address: UnixAddress<'a>, port: u32 },
+}
+
+impl Notice<'_> {
+    pub fn describe(&self, line: &mut Line) {
+        match *self {
+            Self::MuxSilent { address, port } => {
+                line.text(b"vsock multiplexer ");
+                write_unix_address(line, address);
+                line.text(b" sent no reply to CONNECT ").number(port);
+                line.text(b" within 5 s; handing the connection to ssh as it is.");
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::unix_address::UnixPath;
+
+    #[test]
+    fn mux_silence() {
+        let address = UnixAddress::Path(UnixPath { add_root: false, written: b"/run/vm.sock" });
+        let mut line = Line::new();
+        Notice::MuxSilent { address, port: 22 }.describe(&mut line);
+        assert_eq!(
+            line.finish(),
+            b"vsock multiplexer /run/vm.sock sent no reply to CONNECT 22 within 5 s; handing the connection to ssh as it is.\n"
+        );
+    }
+}
