@@ -4,6 +4,7 @@ mod support;
 
 mod cli;
 mod faults;
+mod mux_front;
 mod openssh;
 mod sshd;
 mod stdout_cases;

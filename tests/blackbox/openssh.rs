@@ -1,42 +1,18 @@
 //! Acceptance tests: real ssh, scp and sftp reach a real sshd through the proxy's passed-back socket.
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Output;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
+use crate::mux_front::MuxFront;
 use crate::sshd::{Sshd, output_with_timeout, user};
+use crate::support::TempDir;
 
 const TIMEOUT_SECS: u64 = 60;
 
 /// The ProxyCommand under test, as a user would put it in ssh_config.
 fn proxy_command() -> String {
     format!("'{}' %h %p", env!("CARGO_BIN_EXE_ssh-sockproxy"))
-}
-
-/// A fresh, all-lowercase directory under the system temp dir, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> TempDir {
-        static COUNTER: AtomicUsize = AtomicUsize::new(0);
-        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let path =
-            std::env::temp_dir().join(format!("ssp-openssh-{tag}-{}-{n}", std::process::id()));
-        let _ = fs::remove_dir_all(&path);
-        fs::create_dir_all(&path).unwrap_or_else(|e| panic!("create {}: {e}", path.display()));
-        TempDir(path)
-    }
-
-    fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
 }
 
 /// Panics unless `output` succeeded, showing ssh's and sshd's stderr.
@@ -109,7 +85,7 @@ const FILE_LEN: usize = (1 << 20) + 12_345;
 
 #[test]
 fn ssh_unix_slash_absolute_path() {
-    let dir = TempDir::new("slash-abs");
+    let dir = TempDir::new();
     let sshd = Sshd::start(dir.path());
     // `unix/` + `/tmp/...` gives `unix//tmp/...`.
     ssh_echo(
@@ -120,7 +96,7 @@ fn ssh_unix_slash_absolute_path() {
 
 #[test]
 fn ssh_unix_slash_path_without_leading_slash() {
-    let dir = TempDir::new("slash-rel");
+    let dir = TempDir::new();
     let sshd = Sshd::start(dir.path());
     // `unix/tmp/...`: the proxy puts the leading `/` back.
     let path = sshd.socket_path().display().to_string();
@@ -130,7 +106,7 @@ fn ssh_unix_slash_path_without_leading_slash() {
 
 #[test]
 fn ssh_unix_percent_separator() {
-    let dir = TempDir::new("percent");
+    let dir = TempDir::new();
     let sshd = Sshd::start(dir.path());
     ssh_echo(
         &sshd,
@@ -140,7 +116,7 @@ fn ssh_unix_percent_separator() {
 
 #[test]
 fn ssh_runs_several_sessions_against_one_server() {
-    let dir = TempDir::new("repeat");
+    let dir = TempDir::new();
     let sshd = Sshd::start(dir.path());
     let destination = format!("{}@unix%{}", user(), sshd.socket_path().display());
     for _ in 0..3 {
@@ -150,7 +126,7 @@ fn ssh_runs_several_sessions_against_one_server() {
 
 #[test]
 fn ssh_recovers_uppercase_socket_path() {
-    let dir = TempDir::new("uppercase");
+    let dir = TempDir::new();
     let socket = dir.path().join("VM-Sock").join("sshd.sock");
     let sshd = Sshd::start_at(dir.path(), &socket);
     // ssh lowercases the host before expanding %h; the proxy must find `VM-Sock` again.
@@ -160,19 +136,18 @@ fn ssh_recovers_uppercase_socket_path() {
     ssh_echo(&sshd, &format!("{}@unix%{}", user(), socket.display()));
 }
 
-/// Uploads and downloads a file with scp; `mode` is `-s` (SFTP protocol) or `-O` (legacy scp).
-fn scp_round_trip(tag: &str, mode: &str) {
-    let dir = TempDir::new(tag);
-    let sshd = Sshd::start(dir.path());
+/// Uploads and downloads a file with scp; `mode` is `-s` (SFTP protocol) or
+/// `-O` (legacy scp). scp takes a host part containing `/` for a local path,
+/// so the target goes in `HostName` behind an alias, with `%%` for `%`
+/// (ssh expands `%` in HostName): `%h` in ProxyCommand becomes `target`.
+fn scp_round_trip(sshd: &Sshd, dir: &Path, target: &str, mode: &str) {
     let original = random_bytes(FILE_LEN, 0x5eed_0001);
-    let local = dir.path().join("local.bin");
-    let remote = dir.path().join("remote.bin");
-    let back = dir.path().join("back.bin");
+    let local = dir.join("local.bin");
+    let remote = dir.join("remote.bin");
+    let back = dir.join("back.bin");
     fs::write(&local, &original).unwrap();
 
-    // scp takes anything with `/` before `:` for a local path, so go through an alias.
-    // ssh expands `%%` in HostName to `%`, so %h in ProxyCommand becomes `unix%/...`.
-    let hostname = format!("HostName=unix%%{}", sshd.socket_path().display());
+    let hostname = format!("HostName={}", target.replace('%', "%%"));
     let user_option = format!("User={}", user());
     let upload = format!("sockhost:{}", remote.display());
     let options = ["-q", mode, "-o", &hostname, "-o", &user_option];
@@ -180,37 +155,25 @@ fn scp_round_trip(tag: &str, mode: &str) {
     let mut args = options.to_vec();
     args.extend([local.to_str().unwrap(), &upload]);
     let output = output_with_timeout(sshd.scp(&proxy_command(), &args), TIMEOUT_SECS);
-    assert_success(&format!("scp {mode} upload"), &output, &sshd);
-    assert_same_file(&original, &remote, &format!("scp {mode} upload"), &sshd);
+    assert_success(&format!("scp {mode} upload to {target}"), &output, sshd);
+    assert_same_file(&original, &remote, &format!("scp {mode} upload"), sshd);
 
     let mut args = options.to_vec();
     args.extend([upload.as_str(), back.to_str().unwrap()]);
     let output = output_with_timeout(sshd.scp(&proxy_command(), &args), TIMEOUT_SECS);
-    assert_success(&format!("scp {mode} download"), &output, &sshd);
-    assert_same_file(&original, &back, &format!("scp {mode} download"), &sshd);
+    assert_success(&format!("scp {mode} download from {target}"), &output, sshd);
+    assert_same_file(&original, &back, &format!("scp {mode} download"), sshd);
 }
 
-#[test]
-fn scp_round_trip_sftp_protocol() {
-    scp_round_trip("scp-sftp", "-s");
-}
-
-#[test]
-fn scp_round_trip_legacy_protocol() {
-    scp_round_trip("scp-legacy", "-O");
-}
-
-#[test]
-fn sftp_batch_put_and_get() {
-    let dir = TempDir::new("sftp");
-    let sshd = Sshd::start(dir.path());
+/// Puts and gets a file with `sftp -b` through `destination`.
+fn sftp_round_trip(sshd: &Sshd, dir: &Path, destination: &str) {
     let original = random_bytes(FILE_LEN, 0x5eed_0002);
-    let local = dir.path().join("local.bin");
-    let remote = dir.path().join("remote.bin");
-    let back = dir.path().join("back.bin");
+    let local = dir.join("local.bin");
+    let remote = dir.join("remote.bin");
+    let back = dir.join("back.bin");
     fs::write(&local, &original).unwrap();
 
-    let batch = dir.path().join("batch");
+    let batch = dir.join("batch");
     fs::write(
         &batch,
         format!(
@@ -223,13 +186,59 @@ fn sftp_batch_put_and_get() {
     )
     .unwrap();
 
-    let destination = format!("{}@unix%{}", user(), sshd.socket_path().display());
-    let cmd = sshd.sftp(
-        &proxy_command(),
-        &["-q", "-b", batch.to_str().unwrap(), &destination],
-    );
+    let cmd = sshd.sftp(&proxy_command(), &["-q", "-b", batch.to_str().unwrap(), destination]);
     let output = output_with_timeout(cmd, TIMEOUT_SECS);
-    assert_success("sftp -b put/get", &output, &sshd);
-    assert_same_file(&original, &remote, "sftp put", &sshd);
-    assert_same_file(&original, &back, "sftp get", &sshd);
+    assert_success(&format!("sftp -b put/get via {destination}"), &output, sshd);
+    assert_same_file(&original, &remote, "sftp put", sshd);
+    assert_same_file(&original, &back, "sftp get", sshd);
+}
+
+#[test]
+fn scp_round_trip_sftp_protocol() {
+    let dir = TempDir::new();
+    let sshd = Sshd::start(dir.path());
+    scp_round_trip(&sshd, dir.path(), &format!("unix%{}", sshd.socket_path().display()), "-s");
+}
+
+#[test]
+fn scp_round_trip_legacy_protocol() {
+    let dir = TempDir::new();
+    let sshd = Sshd::start(dir.path());
+    scp_round_trip(&sshd, dir.path(), &format!("unix%{}", sshd.socket_path().display()), "-O");
+}
+
+#[test]
+fn sftp_batch_put_and_get() {
+    let dir = TempDir::new();
+    let sshd = Sshd::start(dir.path());
+    sftp_round_trip(&sshd, dir.path(), &format!("{}@unix%{}", user(), sshd.socket_path().display()));
+}
+
+/// sshd behind a Firecracker-style multiplexer (`OK 1073741824`).
+fn sshd_behind_mux(dir: &Path) -> (Sshd, MuxFront) {
+    let sshd = Sshd::start(dir);
+    let mux = MuxFront::start(&dir.join("vm.vsock"), sshd.socket_path());
+    (sshd, mux)
+}
+
+#[test]
+fn ssh_through_vsock_mux() {
+    let dir = TempDir::new();
+    let (sshd, mux) = sshd_behind_mux(dir.path());
+    ssh_echo(&sshd, &format!("{}@vsock-mux/{}", user(), mux.path().display()));
+    ssh_echo(&sshd, &format!("{}@vsock-mux%{}", user(), mux.path().display()));
+}
+
+#[test]
+fn sftp_through_vsock_mux() {
+    let dir = TempDir::new();
+    let (sshd, mux) = sshd_behind_mux(dir.path());
+    sftp_round_trip(&sshd, dir.path(), &format!("{}@vsock-mux%{}", user(), mux.path().display()));
+}
+
+#[test]
+fn scp_through_vsock_mux() {
+    let dir = TempDir::new();
+    let (sshd, mux) = sshd_behind_mux(dir.path());
+    scp_round_trip(&sshd, dir.path(), &format!("vsock-mux%{}", mux.path().display()), "-s");
 }

@@ -1,10 +1,10 @@
 //! Real OpenSSH server fixture: `sshd -i` behind an AF_UNIX listener, plus time-bounded ssh/scp/sftp runners.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{ErrorKind, Read, Write};
+use std::io::{self, ErrorKind, Read, Write};
 use std::os::fd::OwnedFd;
 use std::os::unix::fs::PermissionsExt;
-use std::os::unix::net::UnixListener;
+use std::os::unix::net::{UnixListener, UnixStream};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -221,6 +221,7 @@ pub fn output_with_timeout(mut cmd: Command, secs: u64) -> Output {
     let mut open_pipes = 2;
     while !exited || open_pipes > 0 {
         if Instant::now() >= deadline {
+            // If ssh is already reaped, whatever still holds its pipes keeps the group alive.
             kill_group(child.id());
             let _ = child.wait();
             panic!(
@@ -295,28 +296,29 @@ fn accept_loop(
                 return;
             }
         };
-        stream.set_nonblocking(false).expect("blocking connection");
-        let stdin = OwnedFd::from(stream);
-        let stdout = stdin.try_clone().expect("dup connection");
-        let stderr = OpenOptions::new()
-            .append(true)
-            .open(log)
-            .expect("open sshd.log");
-        let spawned = Command::new(SSHD)
-            .arg("-i")
-            .arg("-e")
-            .arg("-f")
-            .arg(config)
-            .stdin(stdin)
-            .stdout(stdout)
-            .stderr(stderr)
-            .process_group(0)
-            .spawn();
-        match spawned {
+        match spawn_sshd(stream, config, log) {
             Ok(child) => children.lock().unwrap().push(child),
-            Err(e) => append_log(log, &format!("fixture: cannot spawn {SSHD}: {e}")),
+            Err(e) => append_log(log, &format!("fixture: cannot start {SSHD}: {e}")),
         }
     }
+}
+
+/// Serves one accepted connection with `sshd -i`, in its own process group.
+fn spawn_sshd(stream: UnixStream, config: &Path, log: &Path) -> io::Result<Child> {
+    stream.set_nonblocking(false)?;
+    let stdin = OwnedFd::from(stream);
+    let stdout = stdin.try_clone()?;
+    let stderr = OpenOptions::new().append(true).open(log)?;
+    Command::new(SSHD)
+        .arg("-i")
+        .arg("-e")
+        .arg("-f")
+        .arg(config)
+        .stdin(stdin)
+        .stdout(stdout)
+        .stderr(stderr)
+        .process_group(0)
+        .spawn()
 }
 
 /// Notes a fixture problem in the log that test failures print.
