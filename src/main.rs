@@ -10,10 +10,14 @@ use sockproxy::cli::{Command, HELP, VERSION, parse_command};
 use sockproxy::failure::Failure;
 use sockproxy::target::{Target, parse_target};
 
-// musl's libc.a supplies the C start-up code that calls `main`, memcpy & co.
-// and sendmsg; nothing else of libc is used.
-#[link(name = "c")]
-unsafe extern "C" {}
+// musl's libc.a (linked by .cargo/config.toml) supplies the C start-up code
+// that calls `main`, memcpy & co., sendmsg and _exit; nothing else of libc.
+
+// Without LTO (the dev profile) the prebuilt core still refers to the unwinder's
+// personality routine, although panic = "abort" never unwinds; this stands in.
+#[cfg(debug_assertions)]
+#[unsafe(no_mangle)]
+extern "C" fn rust_eh_personality() {}
 
 /// Exit status of a panic; the tests assert that no run ever ends with it.
 const PANIC_EXIT: c_int = 70;

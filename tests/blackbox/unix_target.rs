@@ -6,6 +6,18 @@ use std::process::Command;
 
 use crate::support::{Listener, TempDir, assert_connected_to, bin, run, run_fdpass, unix_host};
 
+/// The proxy with `args`, in a private mount namespace prepared by the shell
+/// command `setup` (an empty /proc as in an early initrd, a /run of our own).
+fn in_mount_namespace(setup: &str, args: &[&str]) -> Command {
+    let mut command = Command::new("unshare");
+    command
+        .args(["--mount", "--propagation", "private", "--", "sh", "-c"])
+        .arg(format!("{setup} && exec \"$0\" \"$@\""))
+        .arg(bin())
+        .args(args);
+    command
+}
+
 #[test]
 fn absolute_path_in_every_spelling() {
     let dir = TempDir::new();
@@ -94,11 +106,7 @@ fn long_path_without_proc() {
     let sock = deep_path(dir.path(), 400, "s.sock");
     let listener = Listener::bind_long(&sock);
     // A private mount namespace with an empty /proc, like an early initrd.
-    let mut command = Command::new("unshare");
-    command
-        .args(["--mount", "--propagation", "private", "--", "sh", "-c"])
-        .arg("mount -t tmpfs none /proc && exec \"$0\" \"$@\"")
-        .args([bin(), &unix_host('/', &sock), "22"]);
+    let command = in_mount_namespace("mount -t tmpfs none /proc", &[&unix_host('/', &sock), "22"]);
     assert_connected_to(run_fdpass(command).assert_handoff(), &listener);
 }
 
@@ -118,11 +126,7 @@ fn final_name_longer_than_sun_path_without_proc_is_too_long() {
     let name = format!("{}.sock", "n".repeat(150));
     let sock = dir.join(&name);
     let _listener = Listener::bind_long(&sock);
-    let mut command = Command::new("unshare");
-    command
-        .args(["--mount", "--propagation", "private", "--", "sh", "-c"])
-        .arg("mount -t tmpfs none /proc && exec \"$0\" \"$@\"")
-        .args([bin(), &unix_host('/', &sock), "22"]);
+    let command = in_mount_namespace("mount -t tmpfs none /proc", &[&unix_host('/', &sock), "22"]);
     run_fdpass(command).assert_failure(&format!(
         "Failed to connect to AF_UNIX socket {}: File name too long\n",
         sock.display()
@@ -233,22 +237,14 @@ fn dot_host_is_the_local_sshd_socket() {
     let dir = TempDir::new();
     std::fs::create_dir(dir.join("ssh-unix-local")).unwrap();
     let listener = Listener::bind(&dir.join("ssh-unix-local/socket"));
-    let mut command = Command::new("unshare");
-    command
-        .args(["--mount", "--propagation", "private", "--", "sh", "-c"])
-        .arg("mount --bind \"$0\" /run && exec \"$1\" .host 22")
-        .args([dir.path().to_str().unwrap(), bin()]);
+    let command = in_mount_namespace(&format!("mount --bind {} /run", dir.path().display()), &[".host", "22"]);
     assert_connected_to(run_fdpass(command).assert_handoff(), &listener);
 }
 
 #[test]
 fn dot_host_without_local_sshd() {
     let dir = TempDir::new();
-    let mut command = Command::new("unshare");
-    command
-        .args(["--mount", "--propagation", "private", "--", "sh", "-c"])
-        .arg("mount --bind \"$0\" /run && exec \"$1\" .host 22")
-        .args([dir.path().to_str().unwrap(), bin()]);
+    let command = in_mount_namespace(&format!("mount --bind {} /run", dir.path().display()), &[".host", "22"]);
     run_fdpass(command)
         .assert_failure("Failed to connect to AF_UNIX socket /run/ssh-unix-local/socket: No such file or directory\n");
 }
