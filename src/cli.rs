@@ -7,6 +7,7 @@ use crate::failure::Failure;
 pub enum Command<'a> {
     Help,
     Version,
+    PrintSshConfig,
     Connect { host: &'a [u8], port: &'a [u8], options: Options },
 }
 
@@ -33,6 +34,7 @@ pub fn parse_command<'a>(args: impl IntoIterator<Item = &'a [u8]>) -> Result<Com
             b"--" => break,
             b"-h" | b"--help" => wanted = Some(Command::Help),
             b"--version" => wanted = wanted.or(Some(Command::Version)),
+            b"--print-ssh-config" => wanted = wanted.or(Some(Command::PrintSshConfig)),
             b"-v" | b"--verbose" => options.verbose = true,
             _ => return Err(Failure::UnknownOption(arg)),
         }
@@ -64,6 +66,8 @@ Options:
   -v, --verbose   say on stderr what upstream does silently
   -h, --help      show this help
       --version   show the version
+      --print-ssh-config
+                  print the ssh_config fragment for this binary's path
 
 ssh_config:
   Host unix/* unix%* vsock/* vsock%* vsock-mux/* vsock-mux%*
@@ -103,6 +107,8 @@ mod tests {
             (&[b"--version"], Ok(Command::Version)),
             (&[b"--version", b"--help"], Ok(Command::Help)),
             (&[b"--help", b"--version"], Ok(Command::Help)),
+            (&[b"--print-ssh-config"], Ok(Command::PrintSshConfig)),
+            (&[b"--print-ssh-config", b"--help"], Ok(Command::Help)),
             (&[b"--help", b"unix/x", b"22"], Ok(Command::Help)),
             (&[b"--version", b"a", b"b", b"c"], Ok(Command::Version)),
             (&[], Err(Failure::ArgumentCount)),

@@ -30,6 +30,9 @@ pub enum Failure<'a> {
     VsockConnect { address: VsockAddress, errno: i32 },
     SendFd(i32),
     StdoutWrite(i32),
+    /// Neither /proc/self/exe nor an absolute argv[0] names this binary.
+    OwnPath(i32),
+    UnquotablePath(&'a [u8]),
     /// The vsock-mux handshake with the multiplexer at `address` for `port`.
     Mux { address: UnixAddress<'a>, port: u32, problem: MuxProblem },
 }
@@ -106,6 +109,13 @@ impl Failure<'_> {
             }
             Self::StdoutWrite(errno) => {
                 line.text(b"Failed to write to standard output: ").errno(errno);
+            }
+            Self::OwnPath(errno) => {
+                line.text(b"Failed to find the path of this binary (/proc/self/exe): ").errno(errno);
+                line.text(b"; run it by its absolute path");
+            }
+            Self::UnquotablePath(path) => {
+                line.text(b"Cannot write this binary's path into ssh_config: ").quoted(path);
             }
             Self::Mux { address, port, problem } => describe_mux(line, address, port, problem),
         }
@@ -257,6 +267,11 @@ mod tests {
             (Failure::Socket { family: b"AF_VSOCK", errno: 97 }, "Failed to create AF_VSOCK socket: Address family not supported by protocol\n"),
             (Failure::SendFd(32), "Failed to send socket to ssh: Broken pipe\n"),
             (Failure::StdoutWrite(28), "Failed to write to standard output: No space left on device\n"),
+            (
+                Failure::OwnPath(2),
+                "Failed to find the path of this binary (/proc/self/exe): No such file or directory; run it by its absolute path\n",
+            ),
+            (Failure::UnquotablePath(b"/it's"), "Cannot write this binary's path into ssh_config: /it's\n"),
         ];
         for (failure, expected) in cases {
             assert_eq!(message(*failure), *expected);

@@ -12,6 +12,7 @@ pub mod line;
 pub mod mux_reply;
 pub mod notice;
 pub mod number;
+pub mod ssh_config;
 pub mod target;
 pub mod unix_address;
 pub mod vsock_address;

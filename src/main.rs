@@ -41,10 +41,12 @@ extern "C" fn main(argc: c_int, argv: *const *const c_char) -> c_int {
     }
 }
 
-fn run(args: sys::args::Args) -> Result<(), Failure<'static>> {
-    match parse_command(args.skip(1))? {
+fn run(mut args: sys::args::Args) -> Result<(), Failure<'static>> {
+    let argv0 = args.next().unwrap_or_default();
+    match parse_command(args)? {
         Command::Help => sys::stdio::print(HELP),
         Command::Version => sys::stdio::print(VERSION),
+        Command::PrintSshConfig => sys::own_path::print_ssh_config(argv0),
         Command::Connect { host, port, options } => {
             let target = parse_target(host, port)?;
             let stdout = sys::stdio::check_for_handoff()?;

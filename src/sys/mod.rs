@@ -3,6 +3,7 @@
 pub mod args;
 pub mod case_recovery;
 pub mod handoff;
+pub mod own_path;
 pub mod stdio;
 pub mod unix_connect;
 pub mod vsock_connect;

@@ -1,0 +1,114 @@
+//! The ssh_config fragment that routes our host names through this binary.
+
+/// Room for a quoted binary path: PATH_MAX with every `%` doubled, plus quotes.
+pub const QUOTED_CAPACITY: usize = 2 * 4096 + 2;
+
+/// Quotes the binary's path for a ProxyCommand line: ssh expands `%` tokens
+/// (so `%` becomes `%%`) and hands the line to `sh -c` (so anything beyond
+/// plain path characters goes in single quotes). `None` for a path that
+/// cannot be written safely: a `'` or a control byte.
+pub fn quote_bin<'o>(path: &[u8], out: &'o mut [u8; QUOTED_CAPACITY]) -> Option<&'o [u8]> {
+    let plain = |b: u8| b.is_ascii_alphanumeric() || b"/._+-,:@=%".contains(&b);
+    if path.is_empty() || path.iter().any(|&b| b == b'\'' || b < 0x20 || b == 0x7f) {
+        return None;
+    }
+    let quote = !path.iter().all(|&b| plain(b));
+    let mut len = 0;
+    let mut put = |byte: u8| {
+        let slot = out.get_mut(len)?;
+        *slot = byte;
+        len += 1;
+        Some(())
+    };
+    if quote {
+        put(b'\'')?;
+    }
+    for &byte in path {
+        put(byte)?;
+        if byte == b'%' {
+            put(b'%')?;
+        }
+    }
+    if quote {
+        put(b'\'')?;
+    }
+    Some(&out[..len])
+}
+
+const HEAD: &[u8] = b"\
+# ssh-sockproxy: ssh to AF_UNIX and AF_VSOCK sockets, VMs and containers.
+Host .host machine/.host
+    ProxyCommand ";
+const LOCAL: &[u8] = b" unix/run/ssh-unix-local/socket %p
+    ProxyUseFdpass yes
+    CheckHostIP no
+    StrictHostKeyChecking no
+    UserKnownHostsFile /dev/null
+
+Host unix/* unix%* vsock/* vsock%* vsock-mux/* vsock-mux%* machine/* machine%*
+    ProxyCommand ";
+const TAIL: &[u8] = b" %h %p
+    ProxyUseFdpass yes
+    CheckHostIP no
+    StrictHostKeyChecking no
+    UserKnownHostsFile /dev/null
+";
+
+/// The fragment, in pieces to write in order, for the quoted binary path.
+pub fn fragment(quoted_bin: &[u8]) -> [&[u8]; 5] {
+    [HEAD, quoted_bin, LOCAL, quoted_bin, TAIL]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn quote(path: &[u8]) -> Option<Vec<u8>> {
+        let mut out = [0u8; QUOTED_CAPACITY];
+        quote_bin(path, &mut out).map(<[u8]>::to_vec)
+    }
+
+    #[test]
+    fn quoting() {
+        let cases: &[(&[u8], Option<&[u8]>)] = &[
+            (b"/usr/bin/ssh-sockproxy", Some(b"/usr/bin/ssh-sockproxy")),
+            (b"/opt/tool-1.2_x/bin/ssh+proxy", Some(b"/opt/tool-1.2_x/bin/ssh+proxy")),
+            (b"/tmp/100%/proxy", Some(b"/tmp/100%%/proxy")),
+            (b"/My Tools/proxy", Some(b"'/My Tools/proxy'")),
+            (b"/a;rm -rf ~/b", Some(b"'/a;rm -rf ~/b'")),
+            (b"/a $HOME/%h", Some(b"'/a $HOME/%%h'")),
+            (b"/\xc3\xa9/proxy", Some(b"'/\xc3\xa9/proxy'")),
+            (b"/it's/proxy", None),
+            (b"/a\nb", None),
+            (b"", None),
+        ];
+        for (path, expected) in cases {
+            assert_eq!(quote(path).as_deref(), *expected, "{:?}", String::from_utf8_lossy(path));
+        }
+    }
+
+    #[test]
+    fn longest_path_fits() {
+        let path = vec![b'%'; 4095];
+        assert_eq!(quote(&path).map(|q| q.len()), Some(8190));
+        let path = [b"/ ".as_slice(), &[b'%'; 4093]].concat();
+        assert_eq!(quote(&path).map(|q| q.len()), Some(2 + 2 + 2 * 4093));
+    }
+
+    #[test]
+    fn fragment_text() {
+        let text = fragment(b"/usr/bin/ssh-sockproxy").concat();
+        let text = String::from_utf8(text).unwrap();
+        assert!(text.contains(
+            "Host .host machine/.host\n    ProxyCommand /usr/bin/ssh-sockproxy unix/run/ssh-unix-local/socket %p\n"
+        ));
+        assert!(text.contains(
+            "Host unix/* unix%* vsock/* vsock%* vsock-mux/* vsock-mux%* machine/* machine%*\n    ProxyCommand /usr/bin/ssh-sockproxy %h %p\n"
+        ));
+        assert_eq!(text.matches("    ProxyUseFdpass yes\n").count(), 2);
+        assert_eq!(text.matches("    StrictHostKeyChecking no\n").count(), 2);
+        assert_eq!(text.matches("    UserKnownHostsFile /dev/null\n").count(), 2);
+        assert_eq!(text.matches("    CheckHostIP no\n").count(), 2);
+        assert!(text.ends_with('\n'));
+    }
+}

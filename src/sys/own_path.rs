@@ -1,0 +1,29 @@
+//! `--print-ssh-config`: the fragment for the path this binary runs from.
+
+use core::mem::MaybeUninit;
+
+use rustix::fs::{CWD, readlinkat_raw};
+use sockproxy::failure::Failure;
+use sockproxy::ssh_config::{QUOTED_CAPACITY, fragment, quote_bin};
+use sockproxy::unix_address::PATH_CAPACITY;
+
+use super::stdio::print;
+
+pub fn print_ssh_config(argv0: &'static [u8]) -> Result<(), Failure<'static>> {
+    let mut link = [MaybeUninit::<u8>::uninit(); PATH_CAPACITY];
+    let path: &[u8] = match readlinkat_raw(CWD, c"/proc/self/exe", &mut link) {
+        Ok((path, _)) => path,
+        // No /proc (an early initrd): an absolute argv[0] is as good.
+        Err(_) if argv0.starts_with(b"/") => argv0,
+        Err(errno) => return Err(Failure::OwnPath(errno.raw_os_error())),
+    };
+    let mut quoted = [0u8; QUOTED_CAPACITY];
+    let Some(quoted) = quote_bin(path, &mut quoted) else {
+        // `path` may live in `link`, on this stack frame: report argv[0].
+        return Err(Failure::UnquotablePath(argv0));
+    };
+    for piece in fragment(quoted) {
+        print(piece)?;
+    }
+    Ok(())
+}
