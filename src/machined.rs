@@ -1,0 +1,240 @@
+//! systemd-machined over Varlink: the request for one machine and the reply
+//! fields we use (`class`, `service`, `vSockCid`, or an error).
+
+use crate::json::{JsonError, Reader, Text};
+
+/// Longest machine name machined accepts (HOST_NAME_MAX).
+pub const NAME_MAX: usize = 64;
+
+/// Room for the request: the fixed text plus a name whose every byte is escaped.
+pub const REQUEST_CAPACITY: usize = 64 + 6 * NAME_MAX;
+
+/// Replies larger than this are refused.
+pub const REPLY_CAPACITY: usize = 64 * 1024;
+
+/// True for names machined can hold: `.host`, or dot-separated labels of
+/// ASCII letters, digits and `-`, at most 64 bytes.
+pub fn is_valid_machine_name(name: &[u8]) -> bool {
+    if name == b".host" {
+        return true;
+    }
+    name.len() <= NAME_MAX
+        && name
+            .split(|&b| b == b'.')
+            .all(|label| !label.is_empty() && label.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'-'))
+}
+
+/// `{"method":"io.systemd.Machine.List","parameters":{"name":NAME}}` and the
+/// NUL that ends a Varlink message, with NAME as a JSON string.
+pub fn list_request<'o>(name: &[u8], out: &'o mut [u8; REQUEST_CAPACITY]) -> Option<&'o [u8]> {
+    const HEAD: &[u8] = br#"{"method":"io.systemd.Machine.List","parameters":{"name":""#;
+    const TAIL: &[u8] = b"\"}}\0";
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut len = 0;
+    let mut put = |bytes: &[u8]| {
+        let end = len + bytes.len();
+        out.get_mut(len..end)?.copy_from_slice(bytes);
+        len = end;
+        Some(())
+    };
+    put(HEAD)?;
+    for &byte in name {
+        match byte {
+            b'"' | b'\\' => put(&[b'\\', byte])?,
+            0..=0x1f => put(&[b'\\', b'u', b'0', b'0', HEX[usize::from(byte >> 4)], HEX[usize::from(byte & 15)]])?,
+            _ => put(&[byte])?,
+        }
+    }
+    put(TAIL)?;
+    Some(&out[..len])
+}
+
+/// Error ids are shown to the user; 128 bytes keep any real one whole.
+pub type ErrorId = Text<128>;
+
+/// The parts of a `io.systemd.Machine.List` reply we use.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MachineReply {
+    /// Set when the reply is an error.
+    pub error: Option<ErrorId>,
+    /// `parameters.errno` of an `io.systemd.System` error.
+    pub errno: Option<u32>,
+    pub class: Option<Text<32>>,
+    pub service: Option<Text<32>>,
+    pub vsock_cid: Option<u32>,
+}
+
+fn set_once<T>(slot: &mut Option<T>, value: T, at: usize) -> Result<(), JsonError> {
+    if slot.is_some() {
+        return Err(JsonError::DuplicateKey(at));
+    }
+    *slot = Some(value);
+    Ok(())
+}
+
+/// Parses one reply (without its NUL). Every other key is skipped, whatever
+/// its value; the whole document must be valid JSON.
+pub fn parse_machine_reply(doc: &[u8]) -> Result<MachineReply, JsonError> {
+    let mut reply = MachineReply::default();
+    let mut reader = Reader::new(doc);
+    let mut key = Text::<16>::new();
+    let mut seen_parameters = false;
+    reader.begin_object()?;
+    let mut first = true;
+    while reader.next_member(first, &mut key)? {
+        first = false;
+        let at = reader.position();
+        if key.is(b"parameters") {
+            if seen_parameters {
+                return Err(JsonError::DuplicateKey(at));
+            }
+            seen_parameters = true;
+            parse_parameters(&mut reader, &mut reply)?;
+        } else if key.is(b"error") {
+            let mut id = ErrorId::new();
+            reader.string(&mut id)?;
+            set_once(&mut reply.error, id, at)?;
+        } else {
+            reader.skip_value(1)?;
+        }
+    }
+    reader.finish()?;
+    Ok(reply)
+}
+
+fn parse_parameters(reader: &mut Reader<'_>, reply: &mut MachineReply) -> Result<(), JsonError> {
+    let mut key = Text::<16>::new();
+    reader.begin_object()?;
+    let mut first = true;
+    while reader.next_member(first, &mut key)? {
+        first = false;
+        let at = reader.position();
+        if key.is(b"class") {
+            let mut class = Text::new();
+            reader.string(&mut class)?;
+            set_once(&mut reply.class, class, at)?;
+        } else if key.is(b"service") {
+            let mut service = Text::new();
+            reader.string(&mut service)?;
+            set_once(&mut reply.service, service, at)?;
+        } else if key.is(b"vSockCid") {
+            if !reader.null()? {
+                set_once(&mut reply.vsock_cid, reader.u32()?, at)?;
+            }
+        } else if key.is(b"errno") {
+            set_once(&mut reply.errno, reader.u32()?, at)?;
+        } else {
+            reader.skip_value(2)?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn machine_names() {
+        for good in [&b"foo"[..], b"my-vm", b"vm1.example", b"A-b-C", b".host", b"0", &[b'a'; 64]] {
+            assert!(is_valid_machine_name(good), "{:?}", String::from_utf8_lossy(good));
+        }
+        for bad in [
+            &b""[..], b".", b"..", b"a/b", b"/x", b"a..b", b".a", b"a.", b"a_b", b"a b", b"a\"b", b"\xc3\xa9",
+            b"a\nb", b"..host", &[b'a'; 65],
+        ] {
+            assert!(!is_valid_machine_name(bad), "{:?}", String::from_utf8_lossy(bad));
+        }
+    }
+
+    #[test]
+    fn request_escapes_the_name() {
+        let mut buf = [0u8; REQUEST_CAPACITY];
+        assert_eq!(
+            list_request(b"vm1", &mut buf).unwrap(),
+            b"{\"method\":\"io.systemd.Machine.List\",\"parameters\":{\"name\":\"vm1\"}}\0"
+        );
+        assert_eq!(
+            list_request(b"a\"b\\c\n", &mut buf).unwrap(),
+            b"{\"method\":\"io.systemd.Machine.List\",\"parameters\":{\"name\":\"a\\\"b\\\\c\\u000a\"}}\0"
+        );
+        let worst = [0x01u8; NAME_MAX];
+        assert_eq!(list_request(&worst, &mut buf).unwrap().len(), 58 + 6 * NAME_MAX + 4);
+    }
+
+    fn reply(doc: &str) -> Result<MachineReply, JsonError> {
+        parse_machine_reply(doc.as_bytes())
+    }
+
+    /// A reply as machined 262 sends it, with nested values we must skip.
+    const REAL_VM: &str = r#"{"parameters":{"name":"fedora","id":"8f4f1c0e6a3b4d2f9e8d7c6b5a493827","service":"systemd-vmspawn","class":"vm","leader":{"pid":4242,"pidfdId":17},"rootDirectory":"/","unit":"machine-fedora.scope","timestamp":{"realtime":1732000000000000,"monotonic":12345678},"vSockCid":4711,"sshAddress":"vsock/4711","sshPrivateKeyPath":"/run/user/1000/vm.key","addresses":[{"ifindex":3,"family":2,"address":[10,0,0,2]}],"OSRelease":["ID=fedora","VERSION_ID=41"],"UID":1000,"float":-1.5e-3,"flag":true,"none":null}}"#;
+
+    #[test]
+    fn real_vm_reply() {
+        let got = reply(REAL_VM).unwrap();
+        assert!(got.error.is_none());
+        assert!(got.class.unwrap().is(b"vm"));
+        assert!(got.service.unwrap().is(b"systemd-vmspawn"));
+        assert_eq!(got.vsock_cid, Some(4711));
+    }
+
+    #[test]
+    fn reply_shapes() {
+        let container = reply(r#"{"parameters":{"class":"container","service":"systemd-nspawn","name":"ct"}}"#).unwrap();
+        assert!(container.class.unwrap().is(b"container"));
+        assert!(container.service.unwrap().is(b"systemd-nspawn"));
+        assert_eq!(container.vsock_cid, None);
+
+        let escaped = reply(r#"{"parameters":{"cl\u0061ss":"\u0076m","vSockCid":3}}"#).unwrap();
+        assert!(escaped.class.unwrap().is(b"vm"));
+        assert_eq!(escaped.vsock_cid, Some(3));
+
+        let null_cid = reply(r#"{"parameters":{"class":"vm","vSockCid":null}}"#).unwrap();
+        assert_eq!(null_cid.vsock_cid, None);
+
+        let missing = reply(r#"{"error":"io.systemd.Machine.NoSuchMachine","parameters":{}}"#).unwrap();
+        assert!(missing.error.unwrap().is(b"io.systemd.Machine.NoSuchMachine"));
+
+        let system = reply(r#"{"error":"io.systemd.System","parameters":{"errno":13,"errnoName":"EACCES"}}"#).unwrap();
+        assert!(system.error.unwrap().is(b"io.systemd.System"));
+        assert_eq!(system.errno, Some(13));
+
+        let bare = reply(r#"{"error":"org.varlink.service.MethodNotFound"}"#).unwrap();
+        assert!(bare.error.unwrap().is(b"org.varlink.service.MethodNotFound"));
+
+        let empty = reply("{}").unwrap();
+        assert_eq!(empty, MachineReply::default());
+
+        let continues = reply(r#"{"parameters":{"class":"vm","vSockCid":5},"continues":false}"#).unwrap();
+        assert_eq!(continues.vsock_cid, Some(5));
+    }
+
+    #[test]
+    fn bad_replies() {
+        let cases: &[(&str, JsonError)] = &[
+            (r#"[{"parameters":{}}]"#, JsonError::Unexpected(0)),
+            (r#""parameters""#, JsonError::Unexpected(0)),
+            (r#"{"parameters":[]}"#, JsonError::Unexpected(14)),
+            (r#"{"parameters":{"class":1}}"#, JsonError::Unexpected(23)),
+            (r#"{"parameters":{"vSockCid":"3"}}"#, JsonError::Unexpected(26)),
+            (r#"{"parameters":{"vSockCid":-3}}"#, JsonError::NumberOutOfRange(26)),
+            (r#"{"parameters":{"vSockCid":4294967296}}"#, JsonError::NumberOutOfRange(26)),
+            (r#"{"parameters":{"vSockCid":3.5}}"#, JsonError::NumberOutOfRange(26)),
+            (r#"{"parameters":{"class":"vm","class":"container"}}"#, JsonError::DuplicateKey(36)),
+            (r#"{"parameters":{},"parameters":{}}"#, JsonError::DuplicateKey(30)),
+            (r#"{"error":"a","error":"b"}"#, JsonError::DuplicateKey(21)),
+            (r#"{"parameters":{"class":"vm"}"#, JsonError::Truncated),
+            (r#"{"parameters":{"class":"vm"}} x"#, JsonError::Unexpected(30)),
+            (r#"{"parameters":{"x":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}}"#, JsonError::TooDeep(49)),
+        ];
+        for (doc, error) in cases {
+            assert_eq!(reply(doc), Err(*error), "{doc}");
+        }
+    }
+
+    #[test]
+    fn duplicates_of_ignored_keys_are_fine() {
+        let got = reply(r#"{"parameters":{"name":"a","name":"b","class":"vm"}}"#).unwrap();
+        assert!(got.class.unwrap().is(b"vm"));
+    }
+}
