@@ -1,6 +1,8 @@
 //! Every way a run can fail, and the one stderr line that says so.
 
+use crate::json::{JsonError, Text};
 use crate::line::Line;
+use crate::machined::ErrorId;
 use crate::mux_reply::ReplyReader;
 use crate::unix_address::{UnixAddress, UnixPath};
 use crate::vsock_address::VsockAddress;
@@ -21,7 +23,6 @@ pub enum Failure<'a> {
     BadPort(&'a [u8]),
     AbstractNameEmpty,
     AbstractNameTooLong(&'a [u8]),
-    NotSupportedYet(&'a [u8]),
     StdFdClosed(u8),
     StdoutNotUnixSocket,
     StdoutCheck(i32),
@@ -35,6 +36,47 @@ pub enum Failure<'a> {
     UnquotablePath(&'a [u8]),
     /// The vsock-mux handshake with the multiplexer at `address` for `port`.
     Mux { address: UnixAddress<'a>, port: u32, problem: MuxProblem },
+    BadMachineName(&'a [u8]),
+    /// Neither machined instance could say what the machine is; `user` is
+    /// `None` when XDG_RUNTIME_DIR is not set.
+    MachineLookup { name: &'a [u8], user: Option<ScopeProblem>, system: ScopeProblem },
+    MachineNoCid(&'a [u8]),
+    MachineKindUnknown { name: &'a [u8], class: Option<Text<32>>, service: Option<Text<32>> },
+    /// The socket systemd-nspawn exports for the container's sshd.
+    NspawnConnect { runtime_dir: &'a [u8], name: &'a [u8], layout: NspawnLayout, errno: i32 },
+}
+
+/// Why one machined instance gave no usable answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScopeProblem {
+    NoSuchMachine,
+    Unreachable(i32),
+    Send(i32),
+    Recv(i32),
+    TimedOut,
+    TooLarge,
+    ClosedEarly,
+    BadJson(JsonError),
+    Error { id: ErrorId, errno: Option<u32> },
+}
+
+/// Where systemd-nspawn puts the container's ssh socket under the runtime dir.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NspawnLayout {
+    /// systemd 262: `systemd/nspawn/NAME/unix-export/ssh`.
+    Current,
+    /// Earlier releases: `systemd/nspawn/unix-export/NAME/ssh`.
+    Old,
+}
+
+impl NspawnLayout {
+    /// The path pieces after the runtime dir: before NAME, and after it.
+    pub fn around_name(self) -> (&'static [u8], &'static [u8]) {
+        match self {
+            Self::Current => (b"/systemd/nspawn/", b"/unix-export/ssh"),
+            Self::Old => (b"/systemd/nspawn/unix-export/", b"/ssh"),
+        }
+    }
 }
 
 /// What went wrong in the vsock-mux handshake.
@@ -79,9 +121,6 @@ impl Failure<'_> {
             Self::AbstractNameTooLong(name) => {
                 line.text(b"Abstract AF_UNIX socket name is longer than 107 bytes: @").quoted(name);
             }
-            Self::NotSupportedYet(host) => {
-                line.text(b"This target kind is not supported yet: ").quoted(host);
-            }
             Self::StdFdClosed(fd) => {
                 line.text(if fd == STDIN { b"Standard input" } else { b"Standard output" });
                 line.text(b" (fd ").number(u32::from(fd)).text(b") is closed.");
@@ -118,7 +157,105 @@ impl Failure<'_> {
                 line.text(b"Cannot write this binary's path into ssh_config: ").quoted(path);
             }
             Self::Mux { address, port, problem } => describe_mux(line, address, port, problem),
+            Self::BadMachineName(name) => {
+                line.text(b"Invalid machine name: ").quoted(name);
+            }
+            Self::MachineLookup { name, user, system } => {
+                line.text(b"Failed to look up machine ").quoted(name).text(b": user scope: ");
+                match user {
+                    Some(problem) => describe_scope(line, problem),
+                    None => {
+                        line.text(b"XDG_RUNTIME_DIR is not set");
+                    }
+                }
+                line.text(b"; system scope: ");
+                describe_scope(line, system);
+            }
+            Self::MachineNoCid(name) => {
+                line.text(b"Machine ").quoted(name).text(b" has no AF_VSOCK CID assigned.");
+            }
+            Self::MachineKindUnknown { name, class, service } => {
+                line.text(b"Don't know how to SSH into machine ").quoted(name).text(b" of class ");
+                match class {
+                    Some(class) => write_text(line, &class),
+                    None => {
+                        line.text(b"(none)");
+                    }
+                }
+                if let Some(service) = service {
+                    line.text(b", service ");
+                    write_text(line, &service);
+                }
+            }
+            Self::NspawnConnect { runtime_dir, name, layout, errno } => {
+                let (before, after) = layout.around_name();
+                line.text(b"Failed to connect to AF_UNIX socket ").quoted(runtime_dir).text(before);
+                line.quoted(name).text(after).text(b": ").errno(errno);
+                if errno == linux_raw_sys::errno::ENOENT as i32 || errno == linux_raw_sys::errno::ECONNREFUSED as i32 {
+                    line.text(b" (are sshd and systemd-ssh-generator installed and enabled in the container?)");
+                }
+            }
         }
+    }
+}
+
+fn write_text<const N: usize>(line: &mut Line, text: &Text<N>) {
+    line.quoted(text.as_bytes());
+    if text.is_cut() {
+        line.text(b"...");
+    }
+}
+
+/// Writes what one machined instance's problem was.
+pub fn describe_scope(line: &mut Line, problem: ScopeProblem) {
+    match problem {
+        ScopeProblem::NoSuchMachine => {
+            line.text(b"no such machine");
+        }
+        ScopeProblem::Unreachable(errno) => {
+            line.text(b"cannot reach systemd-machined: ").errno(errno);
+        }
+        ScopeProblem::Send(errno) => {
+            line.text(b"cannot send the request: ").errno(errno);
+        }
+        ScopeProblem::Recv(errno) => {
+            line.text(b"cannot read the reply: ").errno(errno);
+        }
+        ScopeProblem::TimedOut => {
+            line.text(b"no reply within 5 s");
+        }
+        ScopeProblem::TooLarge => {
+            line.text(b"reply larger than 64 KiB");
+        }
+        ScopeProblem::ClosedEarly => {
+            line.text(b"connection closed before the reply ended");
+        }
+        ScopeProblem::BadJson(error) => {
+            line.text(b"malformed reply: ");
+            describe_json(line, error);
+        }
+        ScopeProblem::Error { id, errno } => match errno {
+            Some(errno) if id.is(b"io.systemd.System") => {
+                line.errno(i32::try_from(errno).unwrap_or(i32::MAX));
+            }
+            _ => write_text(line, &id),
+        },
+    }
+}
+
+fn describe_json(line: &mut Line, error: JsonError) {
+    let (what, at): (&[u8], Option<usize>) = match error {
+        JsonError::Truncated => (b"truncated", None),
+        JsonError::Unexpected(at) => (b"unexpected byte", Some(at)),
+        JsonError::TooDeep(at) => (b"nested too deeply", Some(at)),
+        JsonError::BadEscape(at) => (b"bad escape", Some(at)),
+        JsonError::ControlInString(at) => (b"control byte in a string", Some(at)),
+        JsonError::NumberOutOfRange(at) => (b"number out of range", Some(at)),
+        JsonError::DuplicateKey(at) => (b"duplicate key", Some(at)),
+    };
+    line.text(what);
+    if let Some(at) = at {
+        line.text(b" at byte ").number(u32::try_from(at).unwrap_or(u32::MAX));
     }
 }
 
@@ -251,12 +388,75 @@ mod tests {
     }
 
     #[test]
+    fn machine_messages() {
+        let id = |text: &[u8]| ErrorId::from_bytes(text);
+        let cases: &[(Failure, &str)] = &[
+            (Failure::BadMachineName(b"a/b"), "Invalid machine name: a/b\n"),
+            (
+                Failure::MachineLookup { name: b"vm1", user: None, system: ScopeProblem::NoSuchMachine },
+                "Failed to look up machine vm1: user scope: XDG_RUNTIME_DIR is not set; system scope: no such machine\n",
+            ),
+            (
+                Failure::MachineLookup {
+                    name: b"vm1",
+                    user: Some(ScopeProblem::Unreachable(2)),
+                    system: ScopeProblem::Error { id: id(b"io.systemd.System"), errno: Some(13) },
+                },
+                "Failed to look up machine vm1: user scope: cannot reach systemd-machined: No such file or directory; system scope: Permission denied\n",
+            ),
+            (
+                Failure::MachineLookup {
+                    name: b"vm1",
+                    user: Some(ScopeProblem::BadJson(JsonError::Unexpected(7))),
+                    system: ScopeProblem::Error { id: id(b"org.varlink.service.MethodNotFound"), errno: None },
+                },
+                "Failed to look up machine vm1: user scope: malformed reply: unexpected byte at byte 7; system scope: org.varlink.service.MethodNotFound\n",
+            ),
+            (
+                Failure::MachineLookup { name: b"x", user: Some(ScopeProblem::TimedOut), system: ScopeProblem::TooLarge },
+                "Failed to look up machine x: user scope: no reply within 5 s; system scope: reply larger than 64 KiB\n",
+            ),
+            (
+                Failure::MachineLookup { name: b"x", user: Some(ScopeProblem::ClosedEarly), system: ScopeProblem::BadJson(JsonError::Truncated) },
+                "Failed to look up machine x: user scope: connection closed before the reply ended; system scope: malformed reply: truncated\n",
+            ),
+            (Failure::MachineNoCid(b"vm1"), "Machine vm1 has no AF_VSOCK CID assigned.\n"),
+            (
+                Failure::MachineKindUnknown { name: b"m", class: Some(Text::from_bytes(b"host")), service: None },
+                "Don't know how to SSH into machine m of class host\n",
+            ),
+            (
+                Failure::MachineKindUnknown {
+                    name: b"m",
+                    class: Some(Text::from_bytes(b"container")),
+                    service: Some(Text::from_bytes(b"docker")),
+                },
+                "Don't know how to SSH into machine m of class container, service docker\n",
+            ),
+            (
+                Failure::MachineKindUnknown { name: b"m", class: None, service: None },
+                "Don't know how to SSH into machine m of class (none)\n",
+            ),
+            (
+                Failure::NspawnConnect { runtime_dir: b"/run", name: b"ct", layout: NspawnLayout::Current, errno: 2 },
+                "Failed to connect to AF_UNIX socket /run/systemd/nspawn/ct/unix-export/ssh: No such file or directory (are sshd and systemd-ssh-generator installed and enabled in the container?)\n",
+            ),
+            (
+                Failure::NspawnConnect { runtime_dir: b"/run/user/0", name: b"ct", layout: NspawnLayout::Old, errno: 13 },
+                "Failed to connect to AF_UNIX socket /run/user/0/systemd/nspawn/unix-export/ct/ssh: Permission denied\n",
+            ),
+        ];
+        for (failure, expected) in cases {
+            assert_eq!(message(*failure), *expected);
+        }
+    }
+
+    #[test]
     fn our_own_messages() {
         let cases: &[(Failure, &str)] = &[
             (Failure::UnknownOption(b"--frob"), "Unknown option: --frob (see --help)\n"),
             (Failure::AbstractNameEmpty, "Abstract AF_UNIX socket name is empty.\n"),
             (Failure::AbstractNameTooLong(b"n"), "Abstract AF_UNIX socket name is longer than 107 bytes: @n\n"),
-            (Failure::NotSupportedYet(b"machine/x"), "This target kind is not supported yet: machine/x\n"),
             (Failure::StdFdClosed(STDIN), "Standard input (fd 0) is closed.\n"),
             (Failure::StdFdClosed(STDOUT), "Standard output (fd 1) is closed.\n"),
             (

@@ -28,11 +28,13 @@ fn panic(_: &core::panic::PanicInfo) -> ! {
 }
 
 #[unsafe(no_mangle)]
-extern "C" fn main(argc: c_int, argv: *const *const c_char) -> c_int {
-    // SAFETY: the C start-up code passes argc NUL-terminated strings that
-    // live, unchanged, until the process exits.
+extern "C" fn main(argc: c_int, argv: *const *const c_char, envp: *const *const c_char) -> c_int {
+    // SAFETY: the C start-up code passes argc NUL-terminated strings and the
+    // environment, which live, unchanged, until the process exits.
     let args = unsafe { sys::args::Args::new(argc, argv) };
-    match run(args) {
+    // SAFETY: as above.
+    let xdg_runtime_dir = unsafe { sys::args::env_var(envp, b"XDG_RUNTIME_DIR") };
+    match run(args, xdg_runtime_dir) {
         Ok(()) => 0,
         Err(failure) => {
             sys::stdio::report(&failure);
@@ -41,7 +43,7 @@ extern "C" fn main(argc: c_int, argv: *const *const c_char) -> c_int {
     }
 }
 
-fn run(mut args: sys::args::Args) -> Result<(), Failure<'static>> {
+fn run(mut args: sys::args::Args, xdg_runtime_dir: Option<&'static [u8]>) -> Result<(), Failure<'static>> {
     let argv0 = args.next().unwrap_or_default();
     match parse_command(args)? {
         Command::Help => sys::stdio::print(HELP),
@@ -54,7 +56,7 @@ fn run(mut args: sys::args::Args) -> Result<(), Failure<'static>> {
                 Target::Unix(address) => sys::unix_connect::connect_unix(address)?,
                 Target::Vsock(address) => sys::vsock_connect::connect_vsock(address)?,
                 Target::VsockMux { address, port } => sys::vsock_mux::connect_vsock_mux(address, port, options.verbose)?,
-                Target::Machine(_) => return Err(Failure::NotSupportedYet(host)),
+                Target::Machine(name) => sys::machine::connect_machine(name, port, xdg_runtime_dir, options.verbose)?,
             };
             sys::handoff::send_fd(stdout, &socket)?;
             // ssh holds its own copy now; exiting closes ours without a close(2).

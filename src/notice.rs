@@ -1,6 +1,6 @@
 //! Lines that `--verbose` adds where upstream stays silent.
 
-use crate::failure::write_unix_address;
+use crate::failure::{ScopeProblem, describe_scope, write_unix_address};
 use crate::line::Line;
 use crate::unix_address::UnixAddress;
 
@@ -8,6 +8,8 @@ use crate::unix_address::UnixAddress;
 pub enum Notice<'a> {
     /// The multiplexer said nothing within 5 s; the stream goes to ssh as it is.
     MuxSilent { address: UnixAddress<'a>, port: u32 },
+    /// The user's machined could not answer; the system one is asked next.
+    UserScopeUnusable(ScopeProblem),
 }
 
 impl Notice<'_> {
@@ -18,6 +20,11 @@ impl Notice<'_> {
                 write_unix_address(line, address);
                 line.text(b" sent no reply to CONNECT ").number(port);
                 line.text(b" within 5 s; handing the connection to ssh as it is.");
+            }
+            Self::UserScopeUnusable(problem) => {
+                line.text(b"User scope systemd-machined: ");
+                describe_scope(line, problem);
+                line.text(b"; asking the system scope.");
             }
         }
     }

@@ -32,3 +32,26 @@ impl Iterator for Args {
         Some(arg.to_bytes())
     }
 }
+
+/// The value of environment variable `name` in `envp`, if set.
+///
+/// # Safety
+/// `envp` must be the null-terminated array the C start-up code passes to
+/// `main`, whose strings live, unchanged, until the process exits.
+pub unsafe fn env_var(envp: *const *const c_char, name: &[u8]) -> Option<&'static [u8]> {
+    let mut next = envp;
+    loop {
+        // SAFETY: the array ends with a null pointer, which stops the walk.
+        let entry = unsafe { *next };
+        if entry.is_null() {
+            return None;
+        }
+        // SAFETY: entries before the null one are valid C strings (see above).
+        let entry = unsafe { CStr::from_ptr(entry) }.to_bytes();
+        if let Some(value) = entry.strip_prefix(name).and_then(|rest| rest.strip_prefix(b"=")) {
+            return Some(value);
+        }
+        // SAFETY: not yet at the terminating null pointer.
+        next = unsafe { next.add(1) };
+    }
+}

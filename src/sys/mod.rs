@@ -2,7 +2,9 @@
 
 pub mod args;
 pub mod case_recovery;
+pub mod deadline;
 pub mod handoff;
+pub mod machine;
 pub mod own_path;
 pub mod stdio;
 pub mod unix_connect;
@@ -10,11 +12,6 @@ pub mod vsock_connect;
 pub mod vsock_mux;
 
 use core::ffi::c_int;
-
-use rustix::io::Errno;
-use rustix::net::{AddressFamily, SocketFlags, SocketType, socket_with};
-use rustix::fd::OwnedFd;
-use sockproxy::failure::Failure;
 
 unsafe extern "C" {
     fn _exit(status: c_int) -> !;
@@ -24,10 +21,4 @@ unsafe extern "C" {
 pub fn exit_now(status: c_int) -> ! {
     // SAFETY: _exit takes any status and never returns.
     unsafe { _exit(status) }
-}
-
-/// A close-on-exec stream socket of `family`; `name` is for the message.
-pub fn stream_socket(family: AddressFamily, name: &'static [u8]) -> Result<OwnedFd, Failure<'static>> {
-    socket_with(family, SocketType::STREAM, SocketFlags::CLOEXEC, None)
-        .map_err(|errno: Errno| Failure::Socket { family: name, errno: errno.raw_os_error() })
 }

@@ -5,18 +5,32 @@ use core::ffi::CStr;
 use rustix::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use rustix::fs::{AtFlags, Mode, OFlags, open, openat, statat};
 use rustix::io::Errno;
-use rustix::net::{AddressFamily, SocketAddrUnix, connect};
+use rustix::net::{AddressFamily, SocketAddrUnix, SocketFlags, SocketType, connect, socket_with};
 use rustix::process::fchdir;
 use sockproxy::failure::Failure;
 use sockproxy::number::format_u32;
 use sockproxy::unix_address::{PATH_CAPACITY, SUN_PATH_LEN, UnixAddress, split_parent};
 
 use super::case_recovery::recover_case;
-use super::stream_socket;
+
+/// Why an AF_UNIX connect failed, for callers with messages of their own.
+pub enum UnixConnectError {
+    Socket(i32),
+    Connect(i32),
+}
 
 /// Connects a new AF_UNIX stream socket to `address`.
 pub fn connect_unix(address: UnixAddress<'_>) -> Result<OwnedFd, Failure<'_>> {
-    let socket = stream_socket(AddressFamily::UNIX, b"AF_UNIX")?;
+    connect_unix_raw(address).map_err(|error| match error {
+        UnixConnectError::Socket(errno) => Failure::Socket { family: b"AF_UNIX", errno },
+        UnixConnectError::Connect(errno) => Failure::UnixConnect { address, errno },
+    })
+}
+
+/// `connect_unix` with the bare errno.
+pub fn connect_unix_raw(address: UnixAddress<'_>) -> Result<OwnedFd, UnixConnectError> {
+    let socket = socket_with(AddressFamily::UNIX, SocketType::STREAM, SocketFlags::CLOEXEC, None)
+        .map_err(|errno| UnixConnectError::Socket(errno.raw_os_error()))?;
     let result = match address {
         UnixAddress::Abstract(name) => {
             SocketAddrUnix::new_abstract_name(name).and_then(|addr| connect(&socket, &addr))
@@ -31,7 +45,7 @@ pub fn connect_unix(address: UnixAddress<'_>) -> Result<OwnedFd, Failure<'_>> {
     };
     match result {
         Ok(()) => Ok(socket),
-        Err(errno) => Err(Failure::UnixConnect { address, errno: errno.raw_os_error() }),
+        Err(errno) => Err(UnixConnectError::Connect(errno.raw_os_error())),
     }
 }
 

@@ -2,11 +2,9 @@
 
 use rustix::fd::OwnedFd;
 use rustix::net::addr::{SocketAddrArg, SocketAddrLen, SocketAddrOpaque};
-use rustix::net::{AddressFamily, connect};
+use rustix::net::{AddressFamily, SocketFlags, SocketType, connect, socket_with};
 use sockproxy::failure::Failure;
 use sockproxy::vsock_address::{SOCKADDR_VM_LEN, VsockAddress, sockaddr_vm};
-
-use super::stream_socket;
 
 /// `struct sockaddr_vm` as bytes, aligned like the kernel's struct.
 #[repr(C, align(4))]
@@ -23,7 +21,8 @@ unsafe impl SocketAddrArg for SockaddrVm {
 
 /// Connects a new AF_VSOCK stream socket to `address`.
 pub fn connect_vsock(address: VsockAddress) -> Result<OwnedFd, Failure<'static>> {
-    let socket = stream_socket(AddressFamily::VSOCK, b"AF_VSOCK")?;
+    let socket = socket_with(AddressFamily::VSOCK, SocketType::STREAM, SocketFlags::CLOEXEC, None)
+        .map_err(|errno| Failure::Socket { family: b"AF_VSOCK", errno: errno.raw_os_error() })?;
     connect(&socket, &SockaddrVm(sockaddr_vm(address)))
         .map_err(|errno| Failure::VsockConnect { address, errno: errno.raw_os_error() })?;
     Ok(socket)

@@ -74,10 +74,3 @@ fn abstract_name_errors() {
     run(&[&format!("unix/@{long}"), "22"])
         .assert_failure(&format!("Abstract AF_UNIX socket name is longer than 107 bytes: @{long}\n"));
 }
-
-#[test]
-fn targets_of_later_issues_say_not_supported() {
-    for host in ["machine/foo", "machine%.host"] {
-        run(&[host, "22"]).assert_failure(&format!("This target kind is not supported yet: {host}\n"));
-    }
-}

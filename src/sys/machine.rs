@@ -1,0 +1,168 @@
+//! machine/NAME: ask systemd-machined (user instance, then system instance)
+//! what NAME is, then connect to the VM's CID or the container's ssh socket.
+
+use core::time::Duration;
+
+use rustix::fd::OwnedFd;
+use rustix::io::Errno;
+use rustix::event::PollFlags;
+use rustix::net::{RecvFlags, SendFlags, recv, send};
+use sockproxy::failure::{Failure, NspawnLayout, ScopeProblem};
+use sockproxy::machined::{MachineReply, REPLY_CAPACITY, REQUEST_CAPACITY, is_valid_machine_name, list_request, parse_machine_reply};
+use sockproxy::notice::Notice;
+use sockproxy::target::LOCAL_HOST_SOCKET;
+use sockproxy::unix_address::{PATH_CAPACITY, UnixAddress, UnixPath};
+use sockproxy::vsock_address::{VsockAddress, parse_port};
+
+use super::deadline::Deadline;
+use super::stdio::notify;
+use super::unix_connect::{UnixConnectError, connect_unix, connect_unix_raw};
+use super::vsock_connect::connect_vsock;
+
+/// The whole exchange with one machined instance must end within this.
+const EXCHANGE_TIMEOUT: Duration = Duration::from_secs(5);
+
+const SOCKET_UNDER_RUNTIME_DIR: &[u8] = b"/systemd/machine/io.systemd.Machine";
+const SYSTEM_RUNTIME_DIR: &[u8] = b"/run";
+
+/// Connects to machine `name`; `xdg_runtime_dir` is the user instance's runtime dir.
+pub fn connect_machine(
+    name: &'static [u8],
+    port: &'static [u8],
+    xdg_runtime_dir: Option<&'static [u8]>,
+    verbose: bool,
+) -> Result<OwnedFd, Failure<'static>> {
+    if !is_valid_machine_name(name) {
+        return Err(Failure::BadMachineName(name));
+    }
+    if name == b".host" {
+        return connect_unix(UnixAddress::Path(UnixPath::absolute(LOCAL_HOST_SOCKET)));
+    }
+    let user = xdg_runtime_dir.filter(|dir| !dir.is_empty()).map(|dir| (dir, ask_machined(dir, name)));
+    let (runtime_dir, machine) = match user {
+        Some((dir, Ok(machine))) => (dir, machine),
+        _ => {
+            let user = user.and_then(|(_, answer)| answer.err());
+            if let (Some(problem), true) = (user, verbose) {
+                notify(&Notice::UserScopeUnusable(problem));
+            }
+            match ask_machined(SYSTEM_RUNTIME_DIR, name) {
+                Ok(machine) => (SYSTEM_RUNTIME_DIR, machine),
+                Err(system) => return Err(Failure::MachineLookup { name, user, system }),
+            }
+        }
+    };
+    let is = |field: Option<sockproxy::json::Text<32>>, value: &[u8]| field.is_some_and(|text| text.is(value));
+    if is(machine.class, b"vm") {
+        let cid = machine.vsock_cid.ok_or(Failure::MachineNoCid(name))?;
+        return connect_vsock(VsockAddress { cid, port: parse_port(port)? });
+    }
+    if is(machine.class, b"container") && is(machine.service, b"systemd-nspawn") {
+        return connect_nspawn(runtime_dir, name);
+    }
+    Err(Failure::MachineKindUnknown { name, class: machine.class, service: machine.service })
+}
+
+/// Joins byte strings into `buf` as a path; `None` when it does not fit.
+fn join<'b>(buf: &'b mut [u8; PATH_CAPACITY], parts: &[&[u8]]) -> Option<&'b [u8]> {
+    let mut len = 0;
+    for part in parts {
+        let end = len + part.len();
+        buf.get_mut(len..end)?.copy_from_slice(part);
+        len = end;
+    }
+    Some(&buf[..len])
+}
+
+/// The container's sshd socket, in systemd 262's layout or, when that does
+/// not exist, the older one.
+fn connect_nspawn(runtime_dir: &'static [u8], name: &'static [u8]) -> Result<OwnedFd, Failure<'static>> {
+    let fail = |layout, errno| Failure::NspawnConnect { runtime_dir, name, layout, errno };
+    let missing = Errno::NOENT.raw_os_error();
+    match connect_layout(runtime_dir, name, NspawnLayout::Current) {
+        Ok(socket) => Ok(socket),
+        Err(errno) if errno != missing => Err(fail(NspawnLayout::Current, errno)),
+        Err(_) => match connect_layout(runtime_dir, name, NspawnLayout::Old) {
+            Ok(socket) => Ok(socket),
+            // Neither exists: name the current layout, where it should be.
+            Err(errno) if errno == missing => Err(fail(NspawnLayout::Current, errno)),
+            Err(errno) => Err(fail(NspawnLayout::Old, errno)),
+        },
+    }
+}
+
+fn connect_layout(runtime_dir: &[u8], name: &[u8], layout: NspawnLayout) -> Result<OwnedFd, i32> {
+    let (before, after) = layout.around_name();
+    let mut buf = [0u8; PATH_CAPACITY];
+    let path = join(&mut buf, &[runtime_dir, before, name, after]).ok_or(Errno::NAMETOOLONG.raw_os_error())?;
+    connect_unix_raw(UnixAddress::Path(UnixPath::absolute(path))).map_err(|error| match error {
+        UnixConnectError::Socket(errno) | UnixConnectError::Connect(errno) => errno,
+    })
+}
+
+/// One `io.systemd.Machine.List` exchange with the instance under `runtime_dir`.
+fn ask_machined(runtime_dir: &[u8], name: &[u8]) -> Result<MachineReply, ScopeProblem> {
+    let mut path = [0u8; PATH_CAPACITY];
+    let path = join(&mut path, &[runtime_dir, SOCKET_UNDER_RUNTIME_DIR]).ok_or(ScopeProblem::Unreachable(Errno::NAMETOOLONG.raw_os_error()))?;
+    let socket = match connect_unix_raw(UnixAddress::Path(UnixPath::absolute(path))) {
+        Ok(socket) => socket,
+        Err(UnixConnectError::Socket(errno) | UnixConnectError::Connect(errno)) => {
+            return Err(ScopeProblem::Unreachable(errno));
+        }
+    };
+    let deadline = Deadline::after(EXCHANGE_TIMEOUT).map_err(|errno| ScopeProblem::Recv(errno.raw_os_error()))?;
+    let mut request = [0u8; REQUEST_CAPACITY];
+    // The name is valid, so it always fits; an empty request fails below anyway.
+    send_all(&socket, list_request(name, &mut request).unwrap_or_default(), &deadline)?;
+    let mut buf = [0u8; REPLY_CAPACITY];
+    let reply = receive_message(&socket, &mut buf, &deadline)?;
+    let machine = parse_machine_reply(reply).map_err(ScopeProblem::BadJson)?;
+    match machine.error {
+        Some(id) if id.is(b"io.systemd.Machine.NoSuchMachine") => Err(ScopeProblem::NoSuchMachine),
+        Some(id) => Err(ScopeProblem::Error { id, errno: machine.errno }),
+        None => Ok(machine),
+    }
+}
+
+/// Waits for `socket` to be ready for `events` before the deadline.
+fn ready(socket: &OwnedFd, events: PollFlags, deadline: &Deadline) -> Result<(), ScopeProblem> {
+    match deadline.wait(socket, events) {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(ScopeProblem::TimedOut),
+        Err(errno) => Err(ScopeProblem::Recv(errno.raw_os_error())),
+    }
+}
+
+fn send_all(socket: &OwnedFd, mut bytes: &[u8], deadline: &Deadline) -> Result<(), ScopeProblem> {
+    while !bytes.is_empty() {
+        ready(socket, PollFlags::OUT, deadline)?;
+        match send(socket, bytes, SendFlags::NOSIGNAL | SendFlags::DONTWAIT) {
+            Ok(sent) => bytes = &bytes[sent..],
+            Err(Errno::INTR | Errno::AGAIN) => {}
+            Err(errno) => return Err(ScopeProblem::Send(errno.raw_os_error())),
+        }
+    }
+    Ok(())
+}
+
+/// Reads one NUL-terminated Varlink message (without the NUL) into `buf`.
+fn receive_message<'b>(socket: &OwnedFd, buf: &'b mut [u8; REPLY_CAPACITY], deadline: &Deadline) -> Result<&'b [u8], ScopeProblem> {
+    let mut len = 0;
+    loop {
+        ready(socket, PollFlags::IN, deadline)?;
+        let Some(room) = buf.get_mut(len..).filter(|room| !room.is_empty()) else {
+            return Err(ScopeProblem::TooLarge);
+        };
+        let received = match recv(socket, room, RecvFlags::DONTWAIT) {
+            Ok((0, _)) => return Err(ScopeProblem::ClosedEarly),
+            Ok((received, _)) => received,
+            Err(Errno::INTR | Errno::AGAIN) => continue,
+            Err(errno) => return Err(ScopeProblem::Recv(errno.raw_os_error())),
+        };
+        let start = len;
+        len += received;
+        if let Some(nul) = buf[start..len].iter().position(|&b| b == 0) {
+            return Ok(&buf[..start + nul]);
+        }
+    }
+}
