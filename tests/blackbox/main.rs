@@ -3,8 +3,11 @@
 mod support;
 
 mod cli;
+mod fake_machined;
 mod faults;
+mod install;
 mod mux_front;
+mod machine_target;
 mod openssh;
 mod sshd;
 mod stdout_cases;

@@ -4,6 +4,8 @@ use std::fs;
 use std::path::Path;
 use std::process::Output;
 
+use crate::fake_machined::{FakeMachined, Reply};
+use crate::machine_target::CONTAINER;
 use crate::mux_front::MuxFront;
 use crate::sshd::{Sshd, output_with_timeout, user};
 use crate::support::TempDir;
@@ -36,7 +38,11 @@ fn diagnostics(output: &Output, sshd: &Sshd) -> String {
 
 /// Runs `echo ok` over ssh to `destination` and checks the session worked.
 fn ssh_echo(sshd: &Sshd, destination: &str) {
-    let mut cmd = sshd.ssh(&proxy_command(), destination);
+    ssh_echo_via(sshd, &proxy_command(), destination);
+}
+
+fn ssh_echo_via(sshd: &Sshd, proxy_command: &str, destination: &str) {
+    let mut cmd = sshd.ssh(proxy_command, destination);
     cmd.args(["echo", "ok"]);
     let output = output_with_timeout(cmd, TIMEOUT_SECS);
     assert_success(&format!("ssh {destination} echo ok"), &output, sshd);
@@ -241,4 +247,21 @@ fn scp_through_vsock_mux() {
     let dir = TempDir::new();
     let (sshd, mux) = sshd_behind_mux(dir.path());
     scp_round_trip(&sshd, dir.path(), &format!("vsock-mux%{}", mux.path().display()), "-s");
+}
+
+#[test]
+fn ssh_to_a_container_found_through_machined() {
+    // The proxy runs with its own /run: a fake system machined and the
+    // socket systemd-nspawn would export, with the test sshd behind it.
+    let run = TempDir::new();
+    let keys = TempDir::new();
+    let sshd = Sshd::start_at(keys.path(), &run.path().join("systemd/nspawn/ct/unix-export/ssh"));
+    let machined = FakeMachined::start(run.path(), &[Reply::Json(CONTAINER)]);
+    let proxy = format!(
+        "unshare --mount --propagation private -- sh -c 'mount --bind {} /run && exec {} \"$0\" \"$1\"' %h %p",
+        run.path().display(),
+        env!("CARGO_BIN_EXE_ssh-sockproxy")
+    );
+    ssh_echo_via(&sshd, &proxy, &format!("{}@machine/ct", user()));
+    assert_eq!(machined.requests().len(), 1);
 }
