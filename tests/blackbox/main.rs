@@ -5,7 +5,6 @@ mod support;
 mod cli;
 mod fake_machined;
 mod faults;
-mod install;
 mod mux_front;
 mod machine_target;
 mod openssh;
