@@ -3,7 +3,9 @@
 TARGET      := x86_64-unknown-linux-musl
 BIN         := target/$(TARGET)/release/ssh-sockproxy
 # Bytes the stripped binary may take; `make size` (part of `make test`) fails above it.
-SIZE_BUDGET := 32768
+# 48 KiB since machine/ (JSON reader, Varlink client) landed; the performance
+# issue brings it down to the measured size plus at most 1 KiB.
+SIZE_BUDGET := 49152
 
 PREFIX      ?= /usr/local
 BINDIR      ?= $(PREFIX)/bin
