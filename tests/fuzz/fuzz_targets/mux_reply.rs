@@ -1,0 +1,27 @@
+//! The vsock-mux reply reader on arbitrary bytes: no panic, a decision never
+//! takes more than the longest legal reply, and `Done` means a real OK line.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use sockproxy::mux_reply::{REPLY_MAX, ReplyReader, Step};
+
+fuzz_target!(|data: &[u8]| {
+    let mut reader = ReplyReader::new();
+    for (i, &byte) in data.iter().enumerate() {
+        match reader.push(byte) {
+            Step::More => assert!(i + 1 < REPLY_MAX),
+            Step::Done => {
+                let line = &data[..=i];
+                let digits = &line[3..line.len() - 1];
+                assert!(line.starts_with(b"OK ") && line.ends_with(b"\n"));
+                assert_eq!(digits.iter().map(|&d| (d - b'0') as u64).fold(0, |v, d| v * 10 + d), u64::from(reader.host_port()));
+                break;
+            }
+            Step::NotOk => {
+                assert_eq!(i, 0);
+                break;
+            }
+            Step::Broken => break,
+        }
+    }
+});
