@@ -5,6 +5,7 @@ mod support;
 mod cli;
 mod fake_machined;
 mod faults;
+mod install;
 mod mux_front;
 mod machine_target;
 mod openssh;

@@ -1,0 +1,123 @@
+//! Real logins through an installed copy, configured by nothing but the installed drop-in.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use super::{both, make, print_ssh_config, read, run};
+use crate::sshd::{Sshd, user};
+use crate::support::TempDir;
+
+/// Installs with DESTDIR empty, so that the drop-in names the real path of
+/// the copy: under a PREFIX with a space and a `%`, which ssh_config needs
+/// quoted and doubled. Returns the drop-in and the installed binary.
+fn install_into(dir: &Path) -> (PathBuf, PathBuf) {
+    let prefix = dir.join("opt/my tools 100%");
+    let dropin = dir.join("etc/ssh/ssh_config.d/20-ssh-sockproxy.conf");
+    make(&["install", &format!("PREFIX={}", prefix.display()), &format!("SSHCONF={}", dropin.display())]);
+    let installed = prefix.join("bin/ssh-sockproxy");
+    let text = read(&dropin);
+    let quoted = format!("'{}'", installed.display().to_string().replace('%', "%%"));
+    assert!(text.contains(&format!("\n    ProxyCommand {quoted} %h %p\n")), "{text}");
+    assert_eq!(text, print_ssh_config(&installed), "the drop-in differs from the installed copy's own");
+    (dropin, installed)
+}
+
+/// ssh with only `config`: the key and batch mode are the only options given.
+fn ssh(config: &Path, sshd: &Sshd, destination: &str) -> Command {
+    let mut command = Command::new("ssh");
+    command
+        .arg("-F")
+        .arg(config)
+        .arg("-i")
+        .arg(sshd.client_key())
+        .args(["-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes", destination, "echo", "ok"])
+        .stdin(Stdio::null());
+    command
+}
+
+#[track_caller]
+fn assert_echoed_ok(command: Command, sshd: &Sshd) {
+    let description = format!("{command:?}");
+    let output = run(command);
+    assert!(
+        output.status.success() && output.stdout == b"ok\n",
+        "{description}: {}\n{}--- sshd log ---\n{}",
+        output.status,
+        both(&output),
+        sshd.log()
+    );
+}
+
+#[test]
+fn login_through_installed_copy_with_only_the_dropin() {
+    let dir = TempDir::new();
+    let (dropin, _) = install_into(dir.path());
+    let sshd = Sshd::start(dir.path());
+    let socket = sshd.socket_path().display().to_string();
+    for destination in [format!("{}@unix/{socket}", user()), format!("{}@unix%{socket}", user())] {
+        assert_echoed_ok(ssh(&dropin, &sshd, &destination), &sshd);
+    }
+}
+
+#[test]
+fn dot_host_entry_reaches_the_local_sshd_socket() {
+    let dir = TempDir::new();
+    let (dropin, _) = install_into(dir.path());
+    // A /run of our own in a private mount namespace holds the local sshd's socket.
+    let run_dir = dir.join("run");
+    let sshd = Sshd::start_at(dir.path(), &run_dir.join("ssh-unix-local/socket"));
+    for host in [".host", "machine/.host"] {
+        let inner = ssh(&dropin, &sshd, &format!("{}@{host}", user()));
+        let mut command = Command::new("unshare");
+        command
+            .args(["--mount", "--propagation", "private", "--", "sh", "-c"])
+            .arg(format!("mount --bind '{}' /run && exec \"$0\" \"$@\"", run_dir.display()))
+            .arg(inner.get_program())
+            .args(inner.get_args())
+            .stdin(Stdio::null());
+        assert_echoed_ok(command, &sshd);
+    }
+}
+
+#[test]
+fn alias_with_its_own_proxy_command_copies_files() {
+    let dir = TempDir::new();
+    let (dropin, installed) = install_into(dir.path());
+    let sshd = Sshd::start(dir.path());
+    // The man page's recipe for scp and rsync to a path: a name of its own,
+    // whose host key is then checked under that name.
+    let known_hosts = dir.join("known_hosts");
+    let config = dir.join("config");
+    let quoted = format!("'{}'", installed.display().to_string().replace('%', "%%"));
+    fs::write(
+        &config,
+        format!(
+            "Include {dropin}\n\nHost app\n    ProxyCommand {quoted} unix/{socket} %p\n    ProxyUseFdpass yes\n    \
+             StrictHostKeyChecking accept-new\n    UserKnownHostsFile {known_hosts}\n",
+            socket = sshd.socket_path().display(),
+            known_hosts = known_hosts.display(),
+            dropin = dropin.display(),
+        ),
+    )
+    .unwrap();
+    let local = dir.join("local.txt");
+    let remote = dir.join("remote.txt");
+    fs::write(&local, "through an alias\n").unwrap();
+    let mut command = Command::new("scp");
+    command
+        .arg("-F")
+        .arg(&config)
+        .arg("-i")
+        .arg(sshd.client_key())
+        .args(["-q", "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes"])
+        .arg(&local)
+        .arg(format!("{}@app:{}", user(), remote.display()))
+        .stdin(Stdio::null());
+    let output = run(command);
+    assert!(output.status.success(), "scp: {}\n{}--- sshd log ---\n{}", output.status, both(&output), sshd.log());
+    assert_eq!(read(&remote), "through an alias\n");
+    let hosts = read(&known_hosts);
+    assert_eq!(hosts.lines().count(), 1, "{hosts}");
+    assert!(hosts.starts_with("app ssh-ed25519 "), "{hosts}");
+}
