@@ -71,9 +71,12 @@ fn man_covers_every_option_and_target_of_help() {
     let page = rendered();
     let help = help();
     let options = help.split("\nOptions:\n").nth(1).and_then(|rest| rest.split("\n\n").next()).expect("Options in --help");
-    let flags: Vec<&str> = options
+    // The option's name: `--wait[=SECONDS]` and `--wait[=seconds]` are both `--wait`.
+    let name = |word: &str| word.split(['[', '=']).next().unwrap().to_owned();
+    let flags: Vec<String> = options
         .split(|c: char| c.is_whitespace() || c == ',')
         .filter(|word| word.starts_with('-'))
+        .map(name)
         .collect();
     assert!(flags.len() >= 5, "{flags:?}");
     let tags = |name: &str| -> Vec<String> {
@@ -86,14 +89,14 @@ fn man_covers_every_option_and_target_of_help() {
     };
     let option_tags = tags("OPTIONS").join(", ");
     for flag in flags {
-        assert!(option_tags.split(", ").any(|tag| tag == flag), "OPTIONS lacks {flag}: {option_tags}");
+        assert!(option_tags.split(", ").any(|tag| name(tag) == flag), "OPTIONS of {PAGE} lacks {flag} from --help: {option_tags}");
     }
     let targets = help.split("HOST is one of\n").nth(1).and_then(|rest| rest.split("\n'%'").next()).expect("targets in --help");
     let target_tags = tags("TARGETS");
     for line in targets.lines().filter(|line| line.starts_with("  ") && !line.starts_with("   ")) {
         // --help writes metavariables in capitals, the page in italics.
         let target = line.split_whitespace().next().unwrap().to_lowercase();
-        assert!(target_tags.contains(&target), "TARGETS lacks {target}: {target_tags:?}");
+        assert!(target_tags.contains(&target), "TARGETS of {PAGE} lacks {target} from --help: {target_tags:?}");
     }
 }
 
