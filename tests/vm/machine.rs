@@ -1,0 +1,179 @@
+//! Boots the guest under QEMU with vhost-device-vsock as its vsock device; both are killed by PID and reaped on drop.
+
+use std::fs::{self, File};
+use std::io::Write;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::artefacts::Artefacts;
+use crate::support::ChildGuard;
+
+/// The guest's CID; the host is CID 2 as always.
+pub const GUEST_CID: u32 = 4;
+const MEMORY: &str = "512M";
+/// init.sh prints these on the serial console.
+const READY: &str = "ssh-sockproxy-vm: ready";
+const INIT_FAILED: &str = "ssh-sockproxy-vm: init failed";
+/// About 2.5 s under TCG here; generous for a slower CI machine.
+const BOOT_TIMEOUT: Duration = Duration::from_secs(120);
+const POLL: Duration = Duration::from_millis(20);
+/// The backend's `uds-path`, in the run directory.
+const MUX_SOCKET: &str = "vm.vsock";
+
+/// Where a guest connection to CID 2 port `port` arrives: the backend connects to
+/// the AF_UNIX socket `<uds-path>_<port>` on the host.
+pub fn host_port_path(dir: &Path, port: u32) -> PathBuf {
+    dir.join(format!("{MUX_SOCKET}_{port}"))
+}
+
+pub struct Vm {
+    // Dropped in this order: QEMU first, so the backend never sees a live guest lose its device.
+    qemu: ChildGuard,
+    backend: ChildGuard,
+    dir: PathBuf,
+    pub accel: &'static str,
+    pub boot_time: Duration,
+}
+
+impl Vm {
+    /// Boots from the cached kernel and initramfs plus `overlay` (a cpio archive appended
+    /// to the initramfs), with every file of the run in `dir`; returns once the guest's
+    /// sshd listens on vsock port 22.
+    pub fn boot(artefacts: &Artefacts, dir: &Path, overlay: &[u8]) -> Vm {
+        // QEMU and the backend take comma-separated option lists.
+        assert!(!dir.to_string_lossy().contains(','), "run directory {} has a comma", dir.display());
+        let initrd = dir.join("initrd.cpio");
+        fs::copy(&artefacts.initramfs, &initrd).expect("copy the base initramfs");
+        // The kernel unpacks concatenated archives in order; later files win.
+        File::options().append(true).open(&initrd).and_then(|mut f| f.write_all(overlay)).expect("append overlay");
+
+        let vhost_socket = dir.join("vhost.sock");
+        let mut backend = Command::new(&artefacts.vhost_device_vsock);
+        // No forward-cid: a guest connection to CID 2 must end at our AF_UNIX listeners, not at this host's vsock.
+        backend.arg("--vm").arg(format!(
+            "guest-cid={GUEST_CID},socket={},uds-path={}",
+            vhost_socket.display(),
+            dir.join(MUX_SOCKET).display()
+        ));
+        let backend = spawn(backend, &dir.join("backend.log"));
+        let (qemu, dir_buf) = (ChildGuard(None), dir.to_path_buf());
+        let mut vm = Vm { qemu, backend, dir: dir_buf, accel: "", boot_time: Duration::ZERO };
+        vm.wait_for("the backend's vhost-user socket", Duration::from_secs(10), || Ok(vhost_socket.exists()));
+
+        let (accel, accel_args) = accel();
+        vm.accel = accel;
+        let console = dir.join("console.log");
+        let mut qemu = Command::new("qemu-system-x86_64");
+        qemu.args(["-nodefaults", "-no-user-config", "-display", "none", "-no-reboot"])
+            .args(["-machine", "pc", "-smp", "2", "-m", MEMORY])
+            .args(accel_args)
+            .arg("-kernel")
+            .arg(&artefacts.kernel)
+            .arg("-initrd")
+            .arg(&initrd)
+            .args(["-append", "console=ttyS0 loglevel=4 panic=-1 mitigations=off"])
+            .arg("-serial")
+            .arg(format!("file:{}", console.display()))
+            // vhost-user needs the guest's memory in a shareable memfd.
+            .args(["-object", &format!("memory-backend-memfd,id=mem,size={MEMORY},share=on")])
+            .args(["-numa", "node,memdev=mem"])
+            .arg("-chardev")
+            .arg(format!("socket,id=vhost,path={}", vhost_socket.display()))
+            .args(["-device", "vhost-user-vsock-pci,chardev=vhost"]);
+        let started = Instant::now();
+        vm.qemu = spawn(qemu, &dir.join("qemu.log"));
+        vm.wait_for("the guest's sshd on vsock port 22", BOOT_TIMEOUT, || {
+            let console = fs::read_to_string(&console).unwrap_or_default();
+            if console.contains(INIT_FAILED) {
+                return Err("the guest's init failed".into());
+            }
+            Ok(console.contains(READY))
+        });
+        vm.boot_time = started.elapsed();
+        vm
+    }
+
+    /// The multiplexer socket: `CONNECT <guest port>` reaches the guest.
+    pub fn mux_path(&self) -> PathBuf {
+        self.dir.join(MUX_SOCKET)
+    }
+
+    /// The guest console, QEMU's and the backend's output, for failure messages.
+    pub fn diagnostics(&self) -> String {
+        ["console.log", "qemu.log", "backend.log"]
+            .iter()
+            .map(|name| format!("--- {name} (last 40 lines) ---\n{}", tail(&self.dir.join(name), 40)))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    /// Polls `ready` until it says `Ok(true)`; panics with diagnostics when it fails,
+    /// QEMU or the backend dies, or `limit` passes.
+    fn wait_for(&mut self, what: &str, limit: Duration, mut ready: impl FnMut() -> Result<bool, String>) {
+        let deadline = Instant::now() + limit;
+        loop {
+            match ready() {
+                Ok(true) => return,
+                Ok(false) if Instant::now() < deadline => {}
+                Ok(false) => panic!("no {what} within {limit:?}\n{}", self.diagnostics()),
+                Err(problem) => panic!("{problem} while waiting for {what}\n{}", self.diagnostics()),
+            }
+            if let Some((name, status)) = self.exited() {
+                panic!("{name} exited ({status}) while waiting for {what}\n{}", self.diagnostics());
+            }
+            std::thread::sleep(POLL);
+        }
+    }
+
+    /// QEMU or the backend, if one of them has exited (it is reaped then).
+    fn exited(&mut self) -> Option<(&'static str, ExitStatus)> {
+        for (name, guard) in [("QEMU", &mut self.qemu), ("vhost-device-vsock", &mut self.backend)] {
+            if let Some(status) = guard.0.as_mut().and_then(|child| child.try_wait().expect("try_wait")) {
+                guard.0 = None;
+                return Some((name, status));
+            }
+        }
+        None
+    }
+}
+
+/// KVM only where it can run a stock kernel (kvm_intel or kvm_amd); these machines'
+/// paging-based kvm_pvm cannot, so everything else gets TCG.
+fn accel() -> (&'static str, Vec<&'static str>) {
+    let hardware_kvm = ["kvm_intel", "kvm_amd"].iter().any(|m| Path::new("/sys/module").join(m).exists());
+    if hardware_kvm && Path::new("/dev/kvm").exists() {
+        ("kvm", vec!["-accel", "kvm", "-cpu", "host"])
+    } else {
+        ("tcg", vec!["-accel", "tcg"])
+    }
+}
+
+/// Starts `command` with its output in `log`. It also gets SIGKILL when the spawning
+/// thread (the test's, which outlives every Vm) dies, so even a killed test run leaves nothing.
+fn spawn(mut command: Command, log: &Path) -> ChildGuard {
+    let log = File::create(log).expect("create log");
+    command.stdin(Stdio::null()).stdout(log.try_clone().expect("dup log")).stderr(log);
+    // SAFETY: the closure runs between fork and exec and only makes the prctl system
+    // call, which is async-signal-safe and touches no memory of the parent.
+    unsafe {
+        command.pre_exec(|| {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) == -1 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let program = command.get_program().to_string_lossy().into_owned();
+    let child = command.spawn().unwrap_or_else(|e| {
+        panic!("cannot start {program}: {e} (qemu-system-x86_64 comes with `apt-get install qemu-system-x86`)")
+    });
+    ChildGuard(Some(child))
+}
+
+fn tail(path: &Path, lines: usize) -> String {
+    let text = fs::read_to_string(path).unwrap_or_else(|e| format!("(cannot read {}: {e})\n", path.display()));
+    let all: Vec<&str> = text.lines().collect();
+    all[all.len().saturating_sub(lines)..].join("\n")
+}

@@ -1,0 +1,113 @@
+//! End-to-end vsock tests in a nested VM: a real guest kernel's AF_VSOCK, vhost-device-vsock's multiplexer, real ssh.
+//!
+//! This machine is a VM itself and never opens AF_VSOCK connections: the `vsock/`
+//! targets run only inside the guest, which QEMU boots under TCG (or hardware KVM).
+
+#[path = "../blackbox/sshd.rs"]
+#[allow(dead_code)]
+mod sshd;
+#[path = "../blackbox/support.rs"]
+#[allow(dead_code)]
+mod support;
+
+mod artefacts;
+mod checks;
+mod cpio;
+mod guest;
+mod machine;
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use checks::{CHECKS, Context};
+use guest::Guest;
+use machine::Vm;
+use sshd::Sshd;
+use support::TempDir;
+
+#[test]
+fn nested_vm_vsock_end_to_end() {
+    let started = Instant::now();
+    let artefacts = artefacts::build();
+    for note in artefacts.notes.lines() {
+        progress(note.strip_prefix("vm artefacts: ").unwrap_or(note));
+    }
+    progress(&format!("artefacts ready in {:.1?}", started.elapsed()));
+
+    let dir = TempDir::new();
+    // The host's sshd for the guest's connections to CID 2 port 22; its client key logs in both ways.
+    let host_sshd = Sshd::start_at(&make_dir(&dir.join("host-sshd")), &machine::host_port_path(dir.path(), 22));
+    let overlay = overlay(&dir, &host_sshd);
+    let vm = Vm::boot(&artefacts, dir.path(), &overlay);
+    progress(&format!("guest {} booted ({}) in {:.1?}", artefacts.kernel_release, vm.accel, vm.boot_time));
+
+    let guest = Guest { vm: &vm, sshd: &host_sshd };
+    let cx = Context { guest, guest_release: &artefacts.kernel_release, dir: &dir };
+    let mut failed = Vec::new();
+    for (name, check) in CHECKS {
+        let check_started = Instant::now();
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| check(&cx)));
+        let verdict = if result.is_ok() { "ok" } else { "FAILED" };
+        progress(&format!("{name} ... {verdict} ({:.1?})", check_started.elapsed()));
+        if result.is_err() {
+            failed.push(*name);
+        }
+    }
+    let mut diagnostics = format!("{}\n--- host sshd log ---\n{}", vm.diagnostics(), host_sshd.log());
+    if !failed.is_empty() {
+        diagnostics += &format!("\n--- guest sshd log ---\n{}", guest_sshd_log(&cx.guest));
+    }
+    drop(vm);
+    let passed = CHECKS.len() - failed.len();
+    progress(&format!("{passed} of {} checks passed; whole test {:.1?}", CHECKS.len(), started.elapsed()));
+    assert!(failed.is_empty(), "failed checks (details above): {failed:#?}\n{diagnostics}");
+}
+
+/// The guest sshd's log, if the guest can still be reached.
+fn guest_sshd_log(guest: &Guest) -> String {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| guest.run("cat /run/sshd.log"))) {
+        Ok(output) if output.status.success() => String::from_utf8_lossy(&output.stdout).into_owned(),
+        _ => "(the guest cannot be reached to read /run/sshd.log)".into(),
+    }
+}
+
+/// This run's files for the guest: the binary under test, the guest sshd's host key,
+/// the key the host logs in with, and the same key for the guest's own ssh clients.
+fn overlay(dir: &TempDir, host_sshd: &Sshd) -> Vec<u8> {
+    let host_key = dir.join("guest_host_key");
+    keygen(&host_key);
+    let read = |path: &Path| std::fs::read(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    let binary = read(Path::new(env!("CARGO_BIN_EXE_ssh-sockproxy")));
+    let host_key = read(&host_key);
+    let client_key = read(host_sshd.client_key());
+    let authorized = read(&host_sshd.client_key().with_extension("pub"));
+    cpio::archive(&[
+        cpio::Entry { path: "usr/bin/ssh-sockproxy", mode: 0o755, data: &binary },
+        cpio::Entry { path: "etc/ssh/ssh_host_ed25519_key", mode: 0o600, data: &host_key },
+        cpio::Entry { path: "etc/ssh/authorized_keys", mode: 0o644, data: &authorized },
+        cpio::Entry { path: "root/.ssh/id_ed25519", mode: 0o600, data: &client_key },
+    ])
+}
+
+fn keygen(path: &Path) {
+    let status = Command::new("ssh-keygen")
+        .args(["-q", "-N", "", "-t", "ed25519", "-C", "ssh-sockproxy-vm-guest", "-f"])
+        .arg(path)
+        .stdin(Stdio::null())
+        .status()
+        .expect("run ssh-keygen");
+    assert!(status.success(), "ssh-keygen -f {}: {status}", path.display());
+}
+
+fn make_dir(path: &Path) -> std::path::PathBuf {
+    std::fs::create_dir_all(path).unwrap_or_else(|e| panic!("mkdir {}: {e}", path.display()));
+    path.to_path_buf()
+}
+
+/// One line on the real stderr, past the test harness's capture: progress and timings
+/// belong in the CI log even when the test passes.
+fn progress(line: &str) {
+    let _ = writeln!(std::io::stderr(), "vm: {}", line.trim_end());
+}
