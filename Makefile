@@ -34,12 +34,19 @@ CARGO       ?= cargo
 build:
 	$(CARGO) build --release --locked
 
-# Unit tests of the library and black-box tests of the release binary (real
-# sockets, strace-faked vsock, real ssh/sshd); needs root for sshd and mount
-# namespaces. Then the size check.
+# Unit tests of the library, black-box tests of the release binary (real
+# sockets, strace-faked vsock, real ssh/sshd) and the nested-VM vsock tests
+# (vm-test); needs root for sshd and mount namespaces. Then the size check.
 test: build
 	$(CARGO) test --release --locked
 	$(MAKE) --no-print-directory size
+
+# Only the end-to-end vsock tests: a guest kernel under QEMU with vhost-device-vsock
+# (tests/vm/). Artefacts are cached in $SSH_SOCKPROXY_VM_CACHE, by default
+# ~/.cache/ssh-sockproxy-vm; the first run builds them in about a minute.
+.PHONY: vm-test
+vm-test: build
+	$(CARGO) test --release --locked --test vm
 
 size: build
 	@size=$$(stat -c %s $(BIN)); \
