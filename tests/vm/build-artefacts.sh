@@ -98,8 +98,9 @@ originals=$(for program in $GUEST_PROGRAMS; do
 done | sort -u)
 payload=$(printf '%s\n' /bin/busybox "$originals" | xargs -n 1 readlink -f | sort -u)
 key=$( {
-    sha256sum "$here/build-artefacts.sh" "$here/init.sh"
-    echo "$kernel_dir"
+    # Contents, not paths: every checkout of the same sources shares the entry.
+    cat "$here/build-artefacts.sh" "$here/init.sh" | sha256sum
+    basename "$kernel_dir"
     echo "$originals"
     # shellcheck disable=SC2086
     sha256sum $payload
@@ -158,11 +159,13 @@ EOF
     rm -rf "$stage"
 fi
 
-# Whatever is not current any more.
+# What is not current any more, unless another checkout (other sources, so other
+# keys) used it within the hour: it may be about to copy its initramfs.
+touch "$backend_dir" "$kernel_dir" "$initramfs"
 for entry in "$cache"/vhost-device-vsock-* "$cache"/kernel[-.]* "$cache"/initramfs[-.]*; do
     case $entry in
         "$backend_dir" | "$kernel_dir" | "$initramfs" | "$cache/vhost-device-vsock-build.log") ;;
-        *) [ -e "$entry" ] && rm -rf "$entry" ;;
+        *) if [ -n "$(find "$entry" -maxdepth 0 -mmin +60)" ]; then rm -rf "$entry"; fi ;;
     esac
 done
 
