@@ -17,6 +17,30 @@ pub enum Command<'a> {
 pub struct Options {
     /// Say on stderr what happened where upstream stays silent.
     pub verbose: bool,
+    pub mode: Mode,
+    /// Keep trying for this many seconds while the target is not there yet.
+    pub wait: Option<u32>,
+    /// Give up on connect plus handshake after this many seconds.
+    pub timeout: Option<u32>,
+}
+
+/// How the connection reaches ssh.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Mode {
+    /// Pass the socket when stdout is an AF_UNIX socket, else relay.
+    #[default]
+    Auto,
+    FdPass,
+    Relay,
+}
+
+/// `--wait` without a value.
+pub const DEFAULT_WAIT: u32 = 60;
+
+/// The seconds in `--name=SECONDS`; zero only where `zero_ok`.
+fn seconds(arg: &[u8], name: &[u8], zero_ok: bool) -> Option<u32> {
+    let value = arg.strip_prefix(name)?.strip_prefix(b"=")?;
+    crate::number::parse_u32(value).filter(|&n| zero_ok || n > 0)
 }
 
 /// Parses the arguments after argv[0]. Options end at the first argument that
@@ -36,6 +60,15 @@ pub fn parse_command<'a>(args: impl IntoIterator<Item = &'a [u8]>) -> Result<Com
             b"--version" => wanted = wanted.or(Some(Command::Version)),
             b"--print-ssh-config" => wanted = wanted.or(Some(Command::PrintSshConfig)),
             b"-v" | b"--verbose" => options.verbose = true,
+            b"--fdpass" => options.mode = Mode::FdPass,
+            b"--relay" => options.mode = Mode::Relay,
+            b"--wait" => options.wait = Some(DEFAULT_WAIT),
+            _ if arg.starts_with(b"--wait=") => {
+                options.wait = Some(seconds(arg, b"--wait", true).ok_or(Failure::BadOptionValue(arg))?);
+            }
+            _ if arg.starts_with(b"--timeout=") => {
+                options.timeout = Some(seconds(arg, b"--timeout", false).ok_or(Failure::BadOptionValue(arg))?);
+            }
             _ => return Err(Failure::UnknownOption(arg)),
         }
     }
@@ -53,16 +86,24 @@ pub const HELP: &[u8] = b"\
 Usage: ssh-sockproxy [OPTIONS] HOST PORT
 
 OpenSSH ProxyCommand plugin: connects to HOST and hands the connected socket
-to ssh (ProxyUseFdpass). HOST is one of
+to ssh (ProxyUseFdpass yes), or relays bytes between it and stdin/stdout for
+clients without fd passing. HOST is one of
   unix/PATH       AF_UNIX stream socket (PATH without a leading / or ./ gets one)
   unix/@NAME      abstract AF_UNIX socket
   vsock/CID       AF_VSOCK, CID a number or hypervisor, local, host; PORT used
   vsock-mux/PATH  hybrid vsock (Firecracker, cloud-hypervisor): AF_UNIX PATH,
                   then CONNECT PORT
+  machine/NAME    a VM or container registered with systemd-machined
   .host           the local sshd at /run/ssh-unix-local/socket
 '%' may stand for the first '/' (unix%PATH), for scp and rsync.
 
 Options:
+      --wait[=SECONDS]
+                  retry while the target is not there yet (default 60 s)
+      --timeout=SECONDS
+                  give up when connect and handshake take longer
+      --fdpass    always pass the socket (stdout must be an AF_UNIX socket)
+      --relay     always relay bytes (the default when stdout is no socket)
   -v, --verbose   say on stderr what upstream does silently
   -h, --help      show this help
       --version   show the version
@@ -70,11 +111,11 @@ Options:
                   print the ssh_config fragment for this binary's path
 
 ssh_config:
-  Host unix/* unix%* vsock/* vsock%* vsock-mux/* vsock-mux%*
+  Host unix/* unix%* vsock/* vsock%* vsock-mux/* vsock-mux%* machine/* machine%*
       ProxyCommand /usr/local/bin/ssh-sockproxy %h %p
       ProxyUseFdpass yes
       CheckHostIP no
-  Host .host
+  Host .host machine/.host
       ProxyCommand /usr/local/bin/ssh-sockproxy unix/run/ssh-unix-local/socket %p
       ProxyUseFdpass yes
       CheckHostIP no
@@ -94,7 +135,8 @@ mod tests {
     #[test]
     fn command_lines() {
         let connect = Command::Connect { host: b"unix/x", port: b"22", options: Options::default() };
-        let verbose = Command::Connect { host: b"unix/x", port: b"22", options: Options { verbose: true } };
+        let with = |options| Command::Connect { host: b"unix/x", port: b"22", options };
+        let verbose = with(Options { verbose: true, ..Options::default() });
         let cases: &[(&[&[u8]], Result<Command, Failure>)] = &[
             (&[b"unix/x", b"22"], Ok(connect)),
             (&[b"--", b"unix/x", b"22"], Ok(connect)),
@@ -102,6 +144,20 @@ mod tests {
             (&[b"--verbose", b"--", b"unix/x", b"22"], Ok(verbose)),
             (&[b"-v", b"-v", b"unix/x", b"22"], Ok(verbose)),
             (&[b"-vv", b"unix/x", b"22"], Err(Failure::UnknownOption(b"-vv"))),
+            (&[b"--relay", b"unix/x", b"22"], Ok(with(Options { mode: Mode::Relay, ..Options::default() }))),
+            (&[b"--relay", b"--fdpass", b"unix/x", b"22"], Ok(with(Options { mode: Mode::FdPass, ..Options::default() }))),
+            (&[b"--wait", b"unix/x", b"22"], Ok(with(Options { wait: Some(60), ..Options::default() }))),
+            (&[b"--wait=5", b"unix/x", b"22"], Ok(with(Options { wait: Some(5), ..Options::default() }))),
+            (&[b"--wait=0", b"unix/x", b"22"], Ok(with(Options { wait: Some(0), ..Options::default() }))),
+            (&[b"--wait=", b"unix/x", b"22"], Err(Failure::BadOptionValue(b"--wait="))),
+            (&[b"--wait=5s", b"unix/x", b"22"], Err(Failure::BadOptionValue(b"--wait=5s"))),
+            (&[b"--wait=-1", b"unix/x", b"22"], Err(Failure::BadOptionValue(b"--wait=-1"))),
+            (&[b"--wait", b"5", b"unix/x"], Ok(Command::Connect { host: b"5", port: b"unix/x", options: Options { wait: Some(60), ..Options::default() } })),
+            (&[b"--timeout=3", b"unix/x", b"22"], Ok(with(Options { timeout: Some(3), ..Options::default() }))),
+            (&[b"--timeout=0", b"unix/x", b"22"], Err(Failure::BadOptionValue(b"--timeout=0"))),
+            (&[b"--timeout", b"unix/x", b"22"], Err(Failure::UnknownOption(b"--timeout"))),
+            (&[b"--timeout=4294967296", b"unix/x", b"22"], Err(Failure::BadOptionValue(b"--timeout=4294967296"))),
+            (&[b"--waitx", b"unix/x", b"22"], Err(Failure::UnknownOption(b"--waitx"))),
             (&[b"--help"], Ok(Command::Help)),
             (&[b"-h"], Ok(Command::Help)),
             (&[b"--version"], Ok(Command::Version)),

@@ -17,6 +17,7 @@ pub const STDOUT: u8 = 1;
 pub enum Failure<'a> {
     ArgumentCount,
     UnknownOption(&'a [u8]),
+    BadOptionValue(&'a [u8]),
     UnknownHost(&'a [u8]),
     CidAny,
     BadCid(&'a [u8]),
@@ -30,7 +31,13 @@ pub enum Failure<'a> {
     UnixConnect { address: UnixAddress<'a>, errno: i32 },
     VsockConnect { address: VsockAddress, errno: i32 },
     SendFd(i32),
+    /// Copying bytes in relay mode; `to_target` tells the direction.
+    Relay { to_target: bool, errno: i32 },
     StdoutWrite(i32),
+    /// `--timeout` ran out while connecting.
+    TimedOut(u32),
+    /// The `--wait` timer could not be set up.
+    Timer(i32),
     /// Neither /proc/self/exe nor an absolute argv[0] names this binary.
     OwnPath(i32),
     UnquotablePath(&'a [u8]),
@@ -93,7 +100,42 @@ pub enum MuxProblem {
     TimedOutMidReply(ReplyReader),
 }
 
+/// Errors that mean "not there yet": the socket file is missing, nobody
+/// listens, the VM is still booting.
+const TRANSIENT_ERRNOS: [u32; 6] = {
+    use linux_raw_sys::errno::*;
+    [ENOENT, ECONNREFUSED, ECONNRESET, ETIMEDOUT, ENODEV, EHOSTUNREACH]
+};
+
+fn is_transient_errno(errno: i32) -> bool {
+    u32::try_from(errno).is_ok_and(|errno| TRANSIENT_ERRNOS.contains(&errno))
+}
+
+impl ScopeProblem {
+    fn is_transient(&self) -> bool {
+        match *self {
+            Self::NoSuchMachine => true,
+            Self::Unreachable(errno) => is_transient_errno(errno),
+            _ => false,
+        }
+    }
+}
+
 impl Failure<'_> {
+    /// True when trying again later may succeed (`--wait` retries these).
+    pub fn is_transient(&self) -> bool {
+        match *self {
+            Self::UnixConnect { errno, .. } | Self::VsockConnect { errno, .. } | Self::NspawnConnect { errno, .. } => {
+                is_transient_errno(errno)
+            }
+            Self::Mux { problem: MuxProblem::NotOpen, .. } => true,
+            Self::MachineLookup { user, system, .. } => {
+                system.is_transient() && user.is_none_or(|problem| problem.is_transient())
+            }
+            _ => false,
+        }
+    }
+
     /// Writes the message (without newline) into `line`.
     pub fn describe(&self, line: &mut Line) {
         match *self {
@@ -102,6 +144,9 @@ impl Failure<'_> {
             }
             Self::UnknownOption(option) => {
                 line.text(b"Unknown option: ").quoted(option).text(b" (see --help)");
+            }
+            Self::BadOptionValue(option) => {
+                line.text(b"Invalid value in option: ").quoted(option).text(b" (a number of seconds)");
             }
             Self::UnknownHost(host) => {
                 line.text(b"Don't know how to parse host name specification: ").quoted(host);
@@ -126,7 +171,7 @@ impl Failure<'_> {
                 line.text(b" (fd ").number(u32::from(fd)).text(b") is closed.");
             }
             Self::StdoutNotUnixSocket => {
-                line.text(b"Standard output is not an AF_UNIX socket: run this as ssh's ProxyCommand with ProxyUseFdpass yes.");
+                line.text(b"Standard output is not an AF_UNIX socket, so --fdpass cannot pass the connection (ssh needs ProxyUseFdpass yes).");
             }
             Self::StdoutCheck(errno) => {
                 line.text(b"Failed to check standard output: ").errno(errno);
@@ -146,8 +191,18 @@ impl Failure<'_> {
             Self::SendFd(errno) => {
                 line.text(b"Failed to send socket to ssh: ").errno(errno);
             }
+            Self::Relay { to_target, errno } => {
+                line.text(if to_target { b"Failed to relay from ssh to the target: " } else { b"Failed to relay from the target to ssh: " });
+                line.errno(errno);
+            }
             Self::StdoutWrite(errno) => {
                 line.text(b"Failed to write to standard output: ").errno(errno);
+            }
+            Self::TimedOut(seconds) => {
+                line.text(b"Timed out after ").number(seconds).text(b" s connecting to the target (--timeout).");
+            }
+            Self::Timer(errno) => {
+                line.text(b"Failed to set up the --wait timer: ").errno(errno);
             }
             Self::OwnPath(errno) => {
                 line.text(b"Failed to find the path of this binary (/proc/self/exe): ").errno(errno);
@@ -452,16 +507,55 @@ mod tests {
     }
 
     #[test]
+    fn transient_failures() {
+        let path = UnixAddress::Path(UnixPath { add_root: true, written: b"x" });
+        let vsock = VsockAddress { cid: 3, port: 22 };
+        let transient = [
+            Failure::UnixConnect { address: path, errno: 2 },
+            Failure::UnixConnect { address: path, errno: 111 },
+            Failure::VsockConnect { address: vsock, errno: 110 },
+            Failure::VsockConnect { address: vsock, errno: 19 },
+            Failure::VsockConnect { address: vsock, errno: 113 },
+            Failure::VsockConnect { address: vsock, errno: 104 },
+            Failure::Mux { address: path, port: 22, problem: MuxProblem::NotOpen },
+            Failure::MachineLookup { name: b"m", user: None, system: ScopeProblem::NoSuchMachine },
+            Failure::MachineLookup { name: b"m", user: Some(ScopeProblem::NoSuchMachine), system: ScopeProblem::Unreachable(2) },
+            Failure::NspawnConnect { runtime_dir: b"/run", name: b"m", layout: NspawnLayout::Current, errno: 2 },
+        ];
+        for failure in transient {
+            assert!(failure.is_transient(), "{failure:?}");
+        }
+        let lasting = [
+            Failure::UnixConnect { address: path, errno: 13 },
+            Failure::UnixConnect { address: path, errno: 91 },
+            Failure::VsockConnect { address: vsock, errno: 97 },
+            Failure::Mux { address: path, port: 22, problem: MuxProblem::BadReply(ReplyReader::new()) },
+            Failure::MachineLookup { name: b"m", user: None, system: ScopeProblem::TimedOut },
+            Failure::MachineLookup { name: b"m", user: Some(ScopeProblem::TooLarge), system: ScopeProblem::NoSuchMachine },
+            Failure::MachineNoCid(b"m"),
+            Failure::BadPort(b"x"),
+            Failure::Socket { family: b"AF_UNIX", errno: 24 },
+        ];
+        for failure in lasting {
+            assert!(!failure.is_transient(), "{failure:?}");
+        }
+    }
+
+    #[test]
     fn our_own_messages() {
         let cases: &[(Failure, &str)] = &[
             (Failure::UnknownOption(b"--frob"), "Unknown option: --frob (see --help)\n"),
+            (Failure::Relay { to_target: true, errno: 104 }, "Failed to relay from ssh to the target: Connection reset by peer\n"),
+            (Failure::Relay { to_target: false, errno: 32 }, "Failed to relay from the target to ssh: Broken pipe\n"),
+            (Failure::TimedOut(3), "Timed out after 3 s connecting to the target (--timeout).\n"),
+            (Failure::BadOptionValue(b"--wait=x"), "Invalid value in option: --wait=x (a number of seconds)\n"),
             (Failure::AbstractNameEmpty, "Abstract AF_UNIX socket name is empty.\n"),
             (Failure::AbstractNameTooLong(b"n"), "Abstract AF_UNIX socket name is longer than 107 bytes: @n\n"),
             (Failure::StdFdClosed(STDIN), "Standard input (fd 0) is closed.\n"),
             (Failure::StdFdClosed(STDOUT), "Standard output (fd 1) is closed.\n"),
             (
                 Failure::StdoutNotUnixSocket,
-                "Standard output is not an AF_UNIX socket: run this as ssh's ProxyCommand with ProxyUseFdpass yes.\n",
+                "Standard output is not an AF_UNIX socket, so --fdpass cannot pass the connection (ssh needs ProxyUseFdpass yes).\n",
             ),
             (Failure::StdoutCheck(9), "Failed to check standard output: Bad file descriptor\n"),
             (Failure::Socket { family: b"AF_VSOCK", errno: 97 }, "Failed to create AF_VSOCK socket: Address family not supported by protocol\n"),

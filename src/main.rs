@@ -9,6 +9,7 @@ use core::ffi::{c_char, c_int};
 use sockproxy::cli::{Command, HELP, VERSION, parse_command};
 use sockproxy::failure::Failure;
 use sockproxy::target::{Target, parse_target};
+use sys::stdio::Delivery;
 
 // musl's libc.a (linked by .cargo/config.toml) supplies the C start-up code
 // that calls `main`, memcpy & co., sendmsg and _exit; nothing else of libc.
@@ -51,17 +52,22 @@ fn run(mut args: sys::args::Args, xdg_runtime_dir: Option<&'static [u8]>) -> Res
         Command::PrintSshConfig => sys::own_path::print_ssh_config(argv0),
         Command::Connect { host, port, options } => {
             let target = parse_target(host, port)?;
-            let stdout = sys::stdio::check_for_handoff()?;
-            let socket = match target {
-                Target::Unix(address) => sys::unix_connect::connect_unix(address)?,
-                Target::Vsock(address) => sys::vsock_connect::connect_vsock(address)?,
-                Target::VsockMux { address, port } => sys::vsock_mux::connect_vsock_mux(address, port, options.verbose)?,
-                Target::Machine(name) => sys::machine::connect_machine(name, port, xdg_runtime_dir, options.verbose)?,
-            };
-            sys::handoff::send_fd(stdout, &socket)?;
-            // ssh holds its own copy now; exiting closes ours without a close(2).
-            core::mem::forget(socket);
-            Ok(())
+            let delivery = sys::stdio::choose_delivery(options.mode)?;
+            let socket = sys::attempts::connect(&options, || match target {
+                Target::Unix(address) => sys::unix_connect::connect_unix(address),
+                Target::Vsock(address) => sys::vsock_connect::connect_vsock(address),
+                Target::VsockMux { address, port } => sys::vsock_mux::connect_vsock_mux(address, port, options.verbose),
+                Target::Machine(name) => sys::machine::connect_machine(name, port, xdg_runtime_dir, options.verbose),
+            })?;
+            match delivery {
+                Delivery::FdPass(stdout) => {
+                    sys::handoff::send_fd(stdout, &socket)?;
+                    // ssh holds its own copy now; exiting closes ours without a close(2).
+                    core::mem::forget(socket);
+                    Ok(())
+                }
+                Delivery::Relay { stdin, stdout } => sys::relay::relay(socket, stdin, stdout),
+            }
         }
     }
 }

@@ -1,6 +1,6 @@
 //! Lines that `--verbose` adds where upstream stays silent.
 
-use crate::failure::{ScopeProblem, describe_scope, write_unix_address};
+use crate::failure::{Failure, ScopeProblem, describe_scope, write_unix_address};
 use crate::line::Line;
 use crate::unix_address::UnixAddress;
 
@@ -10,6 +10,8 @@ pub enum Notice<'a> {
     MuxSilent { address: UnixAddress<'a>, port: u32 },
     /// The user's machined could not answer; the system one is asked next.
     UserScopeUnusable(ScopeProblem),
+    /// `--wait`: the target is not there yet; trying again.
+    Retrying(Failure<'a>),
 }
 
 impl Notice<'_> {
@@ -25,6 +27,10 @@ impl Notice<'_> {
                 line.text(b"User scope systemd-machined: ");
                 describe_scope(line, problem);
                 line.text(b"; asking the system scope.");
+            }
+            Self::Retrying(failure) => {
+                line.text(b"Not there yet, retrying: ");
+                failure.describe(line);
             }
         }
     }

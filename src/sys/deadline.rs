@@ -15,13 +15,23 @@ impl Deadline {
     /// A deadline `after` from now.
     pub fn after(after: Duration) -> Result<Self, Errno> {
         let timer = timerfd_create(TimerfdClockId::Monotonic, TimerfdFlags::CLOEXEC | TimerfdFlags::NONBLOCK)?;
-        let value = Timespec {
-            tv_sec: i64::try_from(after.as_secs()).unwrap_or(i64::MAX),
-            tv_nsec: i64::from(after.subsec_nanos()),
-        };
-        let zero = Timespec { tv_sec: 0, tv_nsec: 0 };
-        timerfd_settime(&timer, TimerfdTimerFlags::empty(), &Itimerspec { it_interval: zero, it_value: value })?;
+        let once = Itimerspec { it_interval: timespec(Duration::ZERO), it_value: timespec(after) };
+        timerfd_settime(&timer, TimerfdTimerFlags::empty(), &once)?;
         Ok(Self(timer))
+    }
+
+    /// Sleeps for `pause` or until the deadline, whichever comes first;
+    /// `false` when the deadline has come.
+    pub fn sleep(&self, pause: Duration) -> Result<bool, Errno> {
+        let mut fds = [PollFd::new(&self.0, PollFlags::IN)];
+        let pause = timespec(pause);
+        loop {
+            match poll(&mut fds, Some(&pause)) {
+                Ok(_) => return Ok(fds[0].revents().is_empty()),
+                Err(Errno::INTR) => continue,
+                Err(errno) => return Err(errno),
+            }
+        }
     }
 
     /// Waits until `fd` has one of `events`; `false` when the deadline came first.
@@ -36,4 +46,8 @@ impl Deadline {
         }
         Ok(fds[1].revents().is_empty())
     }
+}
+
+fn timespec(duration: Duration) -> Timespec {
+    Timespec { tv_sec: i64::try_from(duration.as_secs()).unwrap_or(i64::MAX), tv_nsec: i64::from(duration.subsec_nanos()) }
 }

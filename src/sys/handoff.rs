@@ -9,12 +9,7 @@ use rustix::fd::{AsRawFd, BorrowedFd, OwnedFd};
 use sockproxy::cmsg::{CMSG_SPACE_ONE_FD, scm_rights};
 use sockproxy::failure::Failure;
 
-// rustix's sendmsg only takes control messages built by its own ancillary
-// buffer type; we send the bytes that sockproxy::cmsg builds, via libc.
-unsafe extern "C" {
-    fn sendmsg(fd: c_int, msg: *const msghdr, flags: c_int) -> isize;
-    fn __errno_location() -> *mut c_int;
-}
+use super::libc;
 
 const EINTR: c_int = linux_raw_sys::errno::EINTR as c_int;
 
@@ -37,12 +32,12 @@ pub fn send_fd(stdout: BorrowedFd<'_>, socket: &OwnedFd) -> Result<(), Failure<'
     loop {
         // SAFETY: `msg` points at one valid iovec and CMSG_SPACE_ONE_FD
         // initialised control bytes, all alive across the call.
-        let sent = unsafe { sendmsg(stdout.as_raw_fd(), &msg, MSG_NOSIGNAL as c_int) };
+        let sent = unsafe { libc::sendmsg(stdout.as_raw_fd(), &msg, MSG_NOSIGNAL as c_int) };
         if sent == 1 {
             return Ok(());
         }
         // SAFETY: musl's errno location is valid for the calling thread.
-        let errno = if sent < 0 { unsafe { *__errno_location() } } else { linux_raw_sys::errno::EIO as c_int };
+        let errno = if sent < 0 { unsafe { *libc::__errno_location() } } else { linux_raw_sys::errno::EIO as c_int };
         if errno != EINTR {
             return Err(Failure::SendFd(errno));
         }

@@ -4,6 +4,7 @@ use rustix::event::{PollFd, PollFlags, poll};
 use rustix::fd::BorrowedFd;
 use rustix::io::{Errno, write};
 use rustix::net::{AddressFamily, sockopt};
+use sockproxy::cli::Mode;
 use sockproxy::failure::{Failure, STDIN, STDOUT};
 use sockproxy::line::Line;
 use sockproxy::notice::Notice;
@@ -17,10 +18,18 @@ fn std_fd(fd: u8) -> BorrowedFd<'static> {
     unsafe { BorrowedFd::borrow_raw(i32::from(fd)) }
 }
 
+/// How the connected socket reaches ssh.
+pub enum Delivery {
+    /// SCM_RIGHTS over stdout, an AF_UNIX socket.
+    FdPass(BorrowedFd<'static>),
+    /// Bytes copied between stdin/stdout and the socket.
+    Relay { stdin: BorrowedFd<'static>, stdout: BorrowedFd<'static> },
+}
+
 /// Checks that fds 0, 1 and 2 are open, so that no socket we create lands on
-/// them, and that stdout is an AF_UNIX socket that can carry the descriptor.
-/// Returns stdout. One poll covers all three fds.
-pub fn check_for_handoff() -> Result<BorrowedFd<'static>, Failure<'static>> {
+/// them (one poll covers all three), and picks the delivery: fd passing when
+/// stdout is an AF_UNIX socket (or `--fdpass`), relaying otherwise.
+pub fn choose_delivery(mode: Mode) -> Result<Delivery, Failure<'static>> {
     let mut fds = [STDIN, STDOUT, STDERR].map(|fd| PollFd::from_borrowed_fd(std_fd(fd), PollFlags::empty()));
     loop {
         match poll(&mut fds, Some(&rustix::event::Timespec { tv_sec: 0, tv_nsec: 0 })) {
@@ -35,10 +44,15 @@ pub fn check_for_handoff() -> Result<BorrowedFd<'static>, Failure<'static>> {
         }
     }
     let stdout = std_fd(STDOUT);
-    match sockopt::socket_domain(stdout) {
-        Ok(AddressFamily::UNIX) => Ok(stdout),
-        Ok(_) | Err(Errno::NOTSOCK) => Err(Failure::StdoutNotUnixSocket),
-        Err(errno) => Err(Failure::StdoutCheck(errno.raw_os_error())),
+    let relay = Delivery::Relay { stdin: std_fd(STDIN), stdout };
+    if mode == Mode::Relay {
+        return Ok(relay);
+    }
+    match (sockopt::socket_domain(stdout), mode) {
+        (Ok(AddressFamily::UNIX), _) => Ok(Delivery::FdPass(stdout)),
+        (Ok(_) | Err(Errno::NOTSOCK), Mode::FdPass) => Err(Failure::StdoutNotUnixSocket),
+        (Ok(_) | Err(Errno::NOTSOCK), _) => Ok(relay),
+        (Err(errno), _) => Err(Failure::StdoutCheck(errno.raw_os_error())),
     }
 }
 

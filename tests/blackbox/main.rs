@@ -9,6 +9,7 @@ mod install;
 mod mux_front;
 mod machine_target;
 mod openssh;
+mod relay;
 mod sshd;
 mod stdout_cases;
 mod unix_target;

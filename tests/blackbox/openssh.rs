@@ -265,3 +265,15 @@ fn ssh_to_a_container_found_through_machined() {
     ssh_echo_via(&sshd, &proxy, &format!("{}@machine/ct", user()));
     assert_eq!(machined.requests().len(), 1);
 }
+
+#[test]
+fn ssh_without_fdpass_relays() {
+    let dir = TempDir::new();
+    let sshd = Sshd::start(dir.path());
+    let destination = format!("{}@unix/{}", user(), sshd.socket_path().display());
+    let mut cmd = sshd.ssh_without_fdpass(&proxy_command(), &destination);
+    cmd.args(["echo", "relayed"]);
+    let output = output_with_timeout(cmd, TIMEOUT_SECS);
+    assert_success("ssh with ProxyUseFdpass=no", &output, &sshd);
+    assert_eq!(String::from_utf8_lossy(&output.stdout), "relayed\n", "{}", diagnostics(&output, &sshd));
+}

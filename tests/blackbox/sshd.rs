@@ -124,10 +124,16 @@ impl Sshd {
 
     /// Client options shared by ssh, scp and sftp: no config files, key-only, non-interactive, fd passing.
     pub fn common_options(&self, proxy_command: &str) -> Vec<String> {
+        self.options_with_fdpass(proxy_command, true)
+    }
+
+    /// `common_options` with ProxyUseFdpass as given (ssh keeps the first
+    /// value of an option, so it cannot be overridden later on the line).
+    pub fn options_with_fdpass(&self, proxy_command: &str, fdpass: bool) -> Vec<String> {
         let mut args: Vec<String> = vec!["-F".into(), "none".into()];
         for option in [
-            &format!("ProxyCommand={proxy_command}"),
-            "ProxyUseFdpass=yes",
+            format!("ProxyCommand={proxy_command}").as_str(),
+            if fdpass { "ProxyUseFdpass=yes" } else { "ProxyUseFdpass=no" },
             "StrictHostKeyChecking=no",
             "UserKnownHostsFile=/dev/null",
             "IdentitiesOnly=yes",
@@ -147,6 +153,13 @@ impl Sshd {
     pub fn ssh(&self, proxy_command: &str, destination: &str) -> Command {
         let mut cmd = self.client("ssh", proxy_command);
         cmd.arg(destination);
+        cmd
+    }
+
+    /// `ssh` with ProxyUseFdpass=no: the proxy talks to ssh through pipes.
+    pub fn ssh_without_fdpass(&self, proxy_command: &str, destination: &str) -> Command {
+        let mut cmd = Command::new("ssh");
+        cmd.args(self.options_with_fdpass(proxy_command, false)).arg(destination).stdin(Stdio::null());
         cmd
     }
 

@@ -1,4 +1,6 @@
 //! What stdout ssh (or someone else) gives us, checked before connecting.
+//! Without options a stdout that is no AF_UNIX socket means relay mode
+//! (tests/blackbox/relay.rs); with `--fdpass` it is refused.
 
 use std::net::{TcpListener, TcpStream};
 use std::os::fd::OwnedFd;
@@ -6,10 +8,12 @@ use std::os::unix::net::UnixStream;
 use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
 
-use crate::support::{Listener, TempDir, assert_connected_to, bin, run_fdpass, unix_host};
+use std::time::Duration;
+
+use crate::support::{Listener, TempDir, assert_connected_to, bin, run_bounded, run_fdpass, unix_host};
 
 const NOT_UNIX: &str =
-    "Standard output is not an AF_UNIX socket: run this as ssh's ProxyCommand with ProxyUseFdpass yes.\n";
+    "Standard output is not an AF_UNIX socket, so --fdpass cannot pass the connection (ssh needs ProxyUseFdpass yes).\n";
 
 /// Runs the proxy against a live listener with the given stdio set-up and
 /// asserts it failed with `message` without ever connecting.
@@ -19,26 +23,26 @@ fn assert_refused_before_connect(configure: impl FnOnce(&mut Command), message: 
     let sock = dir.join("s.sock");
     let listener = Listener::bind(&sock);
     let mut command = Command::new(bin());
-    command.args([&unix_host('/', &sock), "22"]).stdin(Stdio::null()).stderr(Stdio::piped());
+    command.args(["--fdpass", &unix_host('/', &sock), "22"]).stdin(Stdio::null());
     configure(&mut command);
-    let out = command.output().expect("run proxy");
-    assert_eq!(String::from_utf8_lossy(&out.stderr), message);
-    assert_eq!(out.status.code(), Some(1));
+    let (status, stderr) = run_bounded(command, Duration::from_secs(20));
+    assert_eq!(stderr, message);
+    assert_eq!(status.code(), Some(1));
     assert!(!listener.has_pending(), "the proxy connected although it could not hand off");
 }
 
 #[test]
-fn pipe_stdout_is_refused() {
+fn fdpass_refuses_a_pipe() {
     assert_refused_before_connect(|c| { c.stdout(Stdio::piped()); }, NOT_UNIX);
 }
 
 #[test]
-fn dev_null_stdout_is_refused() {
+fn fdpass_refuses_dev_null() {
     assert_refused_before_connect(|c| { c.stdout(Stdio::null()); }, NOT_UNIX);
 }
 
 #[test]
-fn tcp_socket_stdout_is_refused() {
+fn fdpass_refuses_a_tcp_socket() {
     let server = TcpListener::bind("127.0.0.1:0").expect("loopback listener");
     let tcp = TcpStream::connect(server.local_addr().unwrap()).expect("loopback connect");
     assert_refused_before_connect(move |c| { c.stdout(OwnedFd::from(tcp)); }, NOT_UNIX);
@@ -95,14 +99,11 @@ fn peer_closed_socketpair_is_an_error_not_sigpipe() {
     let _listener = Listener::bind(&sock);
     let (ours, theirs) = UnixStream::pair().expect("socketpair");
     drop(ours);
-    let out = Command::new(bin())
-        .args([&unix_host('/', &sock), "22"])
-        .stdin(Stdio::null())
-        .stdout(OwnedFd::from(theirs))
-        .output()
-        .expect("run proxy");
-    assert_eq!(String::from_utf8_lossy(&out.stderr), "Failed to send socket to ssh: Broken pipe\n");
-    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let mut command = Command::new(bin());
+    command.args([&unix_host('/', &sock), "22"]).stdin(Stdio::null()).stdout(OwnedFd::from(theirs));
+    let (status, stderr) = run_bounded(command, Duration::from_secs(20));
+    assert_eq!(stderr, "Failed to send socket to ssh: Broken pipe\n");
+    assert_eq!(status.code(), Some(1));
 }
 
 #[test]

@@ -144,6 +144,20 @@ pub fn run_fdpass(mut command: Command) -> Outcome {
     Outcome { status, stderr, fd, stdout }
 }
 
+/// Runs `command` as it is set up, capturing only stderr; kills it (and
+/// fails) after `limit`. Returns the exit status and stderr.
+pub fn run_bounded(mut command: Command, limit: Duration) -> (ExitStatus, String) {
+    command.stderr(Stdio::piped());
+    let mut child = ChildGuard(Some(command.spawn().expect("spawn")));
+    let mut stderr_pipe = child.0.as_mut().and_then(|c| c.stderr.take()).expect("stderr pipe");
+    drop(command);
+    let status = child.wait_timeout(limit);
+    let mut stderr = String::new();
+    stderr_pipe.read_to_string(&mut stderr).expect("read stderr");
+    assert_ne!(status.code(), Some(PANIC_EXIT), "the proxy panicked: {stderr}");
+    (status, stderr)
+}
+
 /// Receives what OpenSSH's mm_receive_fd would: one byte and at most one fd.
 fn recv_with_fd(socket: &UnixStream) -> (Vec<u8>, Option<OwnedFd>) {
     let mut byte = [0u8; 1];

@@ -1,0 +1,99 @@
+//! `--wait` and `--timeout` around the connect: retry while the target is
+//! not there yet, and bound each attempt.
+
+use core::cell::UnsafeCell;
+use core::ffi::c_int;
+use core::time::Duration;
+
+use rustix::fd::{BorrowedFd, OwnedFd};
+use sockproxy::cli::Options;
+use sockproxy::failure::Failure;
+use sockproxy::line::{LINE_CAPACITY, Line};
+use sockproxy::notice::Notice;
+
+use super::deadline::Deadline;
+use super::libc;
+use super::stdio::notify;
+
+const FIRST_PAUSE: Duration = Duration::from_millis(100);
+const LONGEST_PAUSE: Duration = Duration::from_secs(1);
+
+/// Runs `attempt` once, or with `--wait` until it succeeds, fails for good
+/// or the time is up (then its last failure stands).
+pub fn connect<'a>(
+    options: &Options,
+    mut attempt: impl FnMut() -> Result<OwnedFd, Failure<'a>>,
+) -> Result<OwnedFd, Failure<'a>> {
+    let deadline = match options.wait {
+        Some(seconds) if seconds > 0 => {
+            Some(Deadline::after(Duration::from_secs(u64::from(seconds))).map_err(|errno| Failure::Timer(errno.raw_os_error()))?)
+        }
+        _ => None,
+    };
+    let mut pause = FIRST_PAUSE;
+    loop {
+        if let Some(seconds) = options.timeout {
+            arm_timeout(seconds);
+        }
+        let result = attempt();
+        if options.timeout.is_some() {
+            disarm_timeout();
+        }
+        let failure = match result {
+            Err(failure) if failure.is_transient() => failure,
+            result => return result,
+        };
+        let Some(deadline) = &deadline else { return Err(failure) };
+        if !deadline.sleep(pause).map_err(|errno| Failure::Timer(errno.raw_os_error()))? {
+            return Err(failure);
+        }
+        // Said just before the next try, so the last failure is never followed by it.
+        if options.verbose {
+            notify(&Notice::Retrying(failure));
+        }
+        pause = (pause * 2).min(LONGEST_PAUSE);
+    }
+}
+
+/// The message the alarm handler prints: written before the alarm is armed,
+/// read only by the handler while it is.
+struct TimeoutMessage(UnsafeCell<([u8; LINE_CAPACITY], usize)>);
+
+// SAFETY: the process is single-threaded; the cell is written only while no
+// alarm is pending and read only from the handler (see arm_timeout).
+unsafe impl Sync for TimeoutMessage {}
+
+static TIMEOUT_MESSAGE: TimeoutMessage = TimeoutMessage(UnsafeCell::new(([0; LINE_CAPACITY], 0)));
+
+extern "C" fn on_alarm(_: c_int) {
+    // SAFETY: armed only after the message was written; nothing writes it now.
+    let (bytes, len) = unsafe { &*TIMEOUT_MESSAGE.0.get() };
+    // SAFETY: fd 2 was checked open at start-up.
+    let stderr = unsafe { BorrowedFd::borrow_raw(2) };
+    let _ = rustix::io::write(stderr, bytes.get(..*len).unwrap_or_default());
+    // SAFETY: _exit is async-signal-safe and ends the process.
+    unsafe { libc::_exit(1) }
+}
+
+/// A hung connect or handshake cannot be interrupted portably from inside,
+/// so SIGALRM ends the process with the timeout's message, like timeout(1).
+fn arm_timeout(seconds: u32) {
+    let mut line = Line::new();
+    Failure::TimedOut(seconds).describe(&mut line);
+    let text = line.finish();
+    // SAFETY: no alarm is pending (disarmed after every attempt), so the
+    // handler cannot be reading the cell now.
+    let (bytes, len) = unsafe { &mut *TIMEOUT_MESSAGE.0.get() };
+    bytes[..text.len()].copy_from_slice(text);
+    *len = text.len();
+    // SAFETY: installs a handler that only writes and exits; alarm has no preconditions.
+    unsafe {
+        libc::signal(libc::SIGALRM, on_alarm as extern "C" fn(c_int) as usize);
+        libc::alarm(seconds);
+    }
+}
+
+fn disarm_timeout() {
+    // SAFETY: cancelling a pending alarm has no preconditions.
+    unsafe { libc::alarm(0) };
+}
