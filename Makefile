@@ -37,9 +37,20 @@ build:
 # Unit tests of the library, black-box tests of the release binary (real
 # sockets, strace-faked vsock, real ssh/sshd) and the nested-VM vsock tests
 # (vm-test); needs root for sshd and mount namespaces. Then the size check.
-test: build
+test: build paramiko
 	$(CARGO) test --release --locked
 	$(MAKE) --no-print-directory size
+
+# Paramiko, a real ssh client without fd passing, for the relay tests:
+# a venv from PyPI with the pinned versions in tests/paramiko/requirements.txt.
+PARAMIKO := target/paramiko
+.PHONY: paramiko
+paramiko: $(PARAMIKO)/installed
+$(PARAMIKO)/installed: tests/paramiko/requirements.txt
+	rm -rf $(PARAMIKO)
+	python3 -m venv $(PARAMIKO)
+	$(PARAMIKO)/bin/pip install --quiet --disable-pip-version-check -r tests/paramiko/requirements.txt
+	touch $@
 
 # Only the end-to-end vsock tests: a guest kernel under QEMU with vhost-device-vsock
 # (tests/vm/). Artefacts are cached in $SSH_SOCKPROXY_VM_CACHE, by default

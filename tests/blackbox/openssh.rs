@@ -10,15 +10,15 @@ use crate::mux_front::MuxFront;
 use crate::sshd::{Sshd, output_with_timeout, user};
 use crate::support::TempDir;
 
-const TIMEOUT_SECS: u64 = 60;
+pub const TIMEOUT_SECS: u64 = 60;
 
 /// The ProxyCommand under test, as a user would put it in ssh_config.
-fn proxy_command() -> String {
+pub fn proxy_command() -> String {
     format!("'{}' %h %p", env!("CARGO_BIN_EXE_ssh-sockproxy"))
 }
 
 /// Panics unless `output` succeeded, showing ssh's and sshd's stderr.
-fn assert_success(what: &str, output: &Output, sshd: &Sshd) {
+pub fn assert_success(what: &str, output: &Output, sshd: &Sshd) {
     assert!(
         output.status.success(),
         "{what} failed: {}\n{}",
@@ -27,7 +27,7 @@ fn assert_success(what: &str, output: &Output, sshd: &Sshd) {
     );
 }
 
-fn diagnostics(output: &Output, sshd: &Sshd) -> String {
+pub fn diagnostics(output: &Output, sshd: &Sshd) -> String {
     format!(
         "--- client stdout ---\n{}\n--- client stderr ---\n{}\n--- sshd log ---\n{}",
         String::from_utf8_lossy(&output.stdout),
@@ -55,7 +55,7 @@ fn ssh_echo_via(sshd: &Sshd, proxy_command: &str, destination: &str) {
 }
 
 /// Pseudo-random, incompressible test data (xorshift64), deterministic per `seed`.
-fn random_bytes(len: usize, seed: u64) -> Vec<u8> {
+pub fn random_bytes(len: usize, seed: u64) -> Vec<u8> {
     let mut state = seed | 1;
     let mut data = Vec::with_capacity(len + 8);
     while data.len() < len {
@@ -69,7 +69,7 @@ fn random_bytes(len: usize, seed: u64) -> Vec<u8> {
 }
 
 /// Asserts two files are byte-for-byte identical without dumping a MiB into the message.
-fn assert_same_file(expected: &[u8], path: &Path, what: &str, sshd: &Sshd) {
+pub fn assert_same_file(expected: &[u8], path: &Path, what: &str, sshd: &Sshd) {
     let actual = fs::read(path)
         .unwrap_or_else(|e| panic!("{what}: read {}: {e}\n{}", path.display(), sshd.log()));
     assert_eq!(
@@ -221,7 +221,7 @@ fn sftp_batch_put_and_get() {
 }
 
 /// sshd behind a Firecracker-style multiplexer (`OK 1073741824`).
-fn sshd_behind_mux(dir: &Path) -> (Sshd, MuxFront) {
+pub fn sshd_behind_mux(dir: &Path) -> (Sshd, MuxFront) {
     let sshd = Sshd::start(dir);
     let mux = MuxFront::start(&dir.join("vm.vsock"), sshd.socket_path());
     (sshd, mux)
@@ -257,23 +257,15 @@ fn ssh_to_a_container_found_through_machined() {
     let keys = TempDir::new();
     let sshd = Sshd::start_at(keys.path(), &run.path().join("systemd/nspawn/ct/unix-export/ssh"));
     let machined = FakeMachined::start(run.path(), &[Reply::Json(CONTAINER)]);
-    let proxy = format!(
-        "unshare --mount --propagation private -- sh -c 'mount --bind {} /run && exec {} \"$0\" \"$1\"' %h %p",
-        run.path().display(),
-        env!("CARGO_BIN_EXE_ssh-sockproxy")
-    );
-    ssh_echo_via(&sshd, &proxy, &format!("{}@machine/ct", user()));
+    ssh_echo_via(&sshd, &proxy_command_with_run(run.path()), &format!("{}@machine/ct", user()));
     assert_eq!(machined.requests().len(), 1);
 }
 
-#[test]
-fn ssh_without_fdpass_relays() {
-    let dir = TempDir::new();
-    let sshd = Sshd::start(dir.path());
-    let destination = format!("{}@unix/{}", user(), sshd.socket_path().display());
-    let mut cmd = sshd.ssh_without_fdpass(&proxy_command(), &destination);
-    cmd.args(["echo", "relayed"]);
-    let output = output_with_timeout(cmd, TIMEOUT_SECS);
-    assert_success("ssh with ProxyUseFdpass=no", &output, &sshd);
-    assert_eq!(String::from_utf8_lossy(&output.stdout), "relayed\n", "{}", diagnostics(&output, &sshd));
+/// The ProxyCommand in a private mount namespace whose /run is `run_dir`.
+pub fn proxy_command_with_run(run_dir: &Path) -> String {
+    format!(
+        "unshare --mount --propagation private -- sh -c 'mount --bind {} /run && exec {} \"$0\" \"$1\"' %h %p",
+        run_dir.display(),
+        env!("CARGO_BIN_EXE_ssh-sockproxy")
+    )
 }
