@@ -25,6 +25,8 @@ enum Progress {
     /// Input ended; what is still buffered goes out first.
     InputEnded,
     Done,
+    /// Nobody reads stdout any more: ssh has gone, and the session with it.
+    SshGone,
 }
 
 /// One direction of the relay.
@@ -143,19 +145,17 @@ impl<'a> Flow<'a> {
     /// An error on either end. The target closing its socket is the end of
     /// a direction, not a failure: an AF_UNIX peer that closes with our data
     /// unread leaves ECONNRESET (on our reads too, once its last bytes are
-    /// delivered) and EPIPE on our writes. What ssh still sends then has
-    /// nowhere to go. EPIPE toward ssh means ssh is gone: a failure.
+    /// delivered) and EPIPE on our writes; what ssh still sends then has
+    /// nowhere to go. EPIPE toward ssh is how every session ends when ssh
+    /// exits before the server's last bytes arrive: quietly the end too.
     fn ended_by(&mut self, errno: Errno) -> Result<(), Failure<'static>> {
-        let target_gone = if self.toward_target {
-            errno == Errno::PIPE || errno == Errno::CONNRESET
-        } else {
-            errno == Errno::CONNRESET
+        self.progress = match (self.toward_target, errno) {
+            (true, Errno::PIPE | Errno::CONNRESET) => Progress::Done,
+            (false, Errno::CONNRESET) => Progress::InputEnded,
+            (false, Errno::PIPE) => Progress::SshGone,
+            _ => return Err(self.failure(errno)),
         };
-        if !target_gone {
-            return Err(self.failure(errno));
-        }
         (self.start, self.end) = (0, 0);
-        self.progress = if self.toward_target { Progress::Done } else { Progress::InputEnded };
         Ok(())
     }
 
@@ -189,6 +189,9 @@ pub fn relay(socket: OwnedFd, stdin: BorrowedFd<'_>, stdout: BorrowedFd<'_>) -> 
     loop {
         // A finished direction is left out: a pipe at EOF reports POLLHUP forever.
         let mut fds = flows.each_ref().map(Flow::interest);
+        if flows.iter().any(|flow| flow.progress == Progress::SshGone) {
+            return Ok(());
+        }
         let (first, count) = match flows.each_ref().map(|flow| flow.progress != Progress::Done) {
             [true, true] => (0, 2),
             [true, false] => (0, 1),

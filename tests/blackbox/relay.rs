@@ -155,8 +155,11 @@ fn large_transfer_both_ways_is_exact() {
     assert_eq!(relay.finish(), (Some(0), String::new()));
 }
 
+/// ssh exits as soon as its session is over, often before the server's last
+/// bytes arrive: writing them then meets EPIPE, which must end the relay
+/// without SIGPIPE and without a message on the terminal ssh shared with us.
 #[test]
-fn stdout_reader_gone_is_an_error_not_sigpipe() {
+fn stdout_reader_gone_ends_the_relay_quietly() {
     let (_dir, host, listener) = target();
     let server = std::thread::spawn(move || {
         let (mut stream, _) = listener.accept().unwrap();
@@ -168,5 +171,5 @@ fn stdout_reader_gone_is_an_error_not_sigpipe() {
     drop(child.stdout.take()); // nobody reads stdout any more
     let (code, stderr) = relay.finish();
     server.join().unwrap();
-    assert_eq!((code, stderr.as_str()), (Some(1), "Failed to relay from the target to ssh: Broken pipe\n"));
+    assert_eq!((code, stderr.as_str()), (Some(0), ""));
 }

@@ -1,10 +1,15 @@
 //! The checks, each a real ssh session against the booted guest: exit status and exact output.
 
 use std::fs;
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::path::{Path, PathBuf};
 use std::process::Output;
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crate::guest::{GUEST_HOSTNAME, Guest, GuestSsh, PROXY_COMMAND_WITH_STATUS};
+use crate::guest::{GUEST_HOSTNAME, Guest, GuestSsh, PROXY_COMMAND_WITH_STATUS, SESSION_SECS};
+use crate::machine::host_port_path;
+use crate::sshd::output_with_timeout;
 use crate::support::TempDir;
 
 /// What every check may use.
@@ -18,8 +23,6 @@ pub struct Context<'a> {
 pub type Check = fn(&Context);
 
 /// In order: the later ones run their ssh inside the guest, so they need the first to work.
-/// Pending, for the issue that adds them: `--wait` while the host listener at
-/// `VM.vsock_PORT` appears late, and relay mode (`GuestSsh { fdpass: false, .. }`).
 pub const CHECKS: &[(&str, Check)] = &[
     ("host → guest: ssh vsock-mux/PATH", host_to_guest_slash),
     ("host → guest: ssh vsock-mux%PATH", host_to_guest_percent),
@@ -33,6 +36,10 @@ pub const CHECKS: &[(&str, Check)] = &[
     ("guest: closed port on the host times out", closed_host_port),
     ("guest: closed loopback port is reset", closed_loopback_port),
     ("guest: CID 4294967295 is refused", cid_any),
+    ("guest → host: --wait until the host listens at VM.vsock_2222", wait_for_late_host_listener),
+    ("host → guest: relay (ProxyUseFdpass no) through vsock-mux/", host_to_guest_relay),
+    ("guest → host: relay (ProxyUseFdpass no) over vsock/2", guest_to_host_relay),
+    ("guest loopback: relay (ProxyUseFdpass no) over vsock/1", guest_loopback_relay),
 ];
 
 /// Exits with `status`, printing exactly `stdout` and `stderr`.
@@ -132,6 +139,70 @@ fn cid_any(cx: &Context) {
     let (output, _) = guest_failure(cx, "root@vsock/4294967295", 22);
     let stderr = "Cannot use VMADDR_CID_ANY to connect to a remote host.\nssh-sockproxy exited 1\n";
     assert_output("in the guest: ssh root@vsock/4294967295", &output, 255, "", stderr);
+}
+
+/// The host's sshd, reachable from the guest at CID 2 port 2222 only after
+/// `delay`: each connection to `VM.vsock_2222` is forwarded to the sshd.
+fn forward_after(delay: Duration, listen_at: PathBuf, sshd: &Path) -> JoinHandle<usize> {
+    let sshd = sshd.to_path_buf();
+    std::thread::spawn(move || {
+        std::thread::sleep(delay);
+        let listener = UnixListener::bind(&listen_at).expect("bind VM.vsock_2222");
+        let (guest, _) = listener.accept().expect("accept the guest's connection");
+        let server = UnixStream::connect(&sshd).expect("connect the host sshd");
+        let (guest2, server2) = (guest.try_clone().unwrap(), server.try_clone().unwrap());
+        let up = std::thread::spawn(move || copy_then_shutdown(guest2, server2));
+        copy_then_shutdown(server, guest);
+        let _ = up.join();
+        drop(listener);
+        let _ = fs::remove_file(&listen_at);
+        1
+    })
+}
+
+fn copy_then_shutdown(mut from: UnixStream, mut to: UnixStream) {
+    let _ = std::io::copy(&mut from, &mut to);
+    let _ = to.shutdown(std::net::Shutdown::Write);
+}
+
+/// The guest's first tries find no listener (vhost-device-vsock sends no reset,
+/// so each ends in the guest kernel's 2 s ETIMEDOUT); `--wait` keeps trying.
+fn wait_for_late_host_listener(cx: &Context) {
+    let forwarder = forward_after(Duration::from_secs(3), host_port_path(cx.dir.path(), 2222), cx.guest.sshd.socket_path());
+    let destination = format!("{}@vsock/2", crate::sshd::user());
+    let ssh = GuestSsh {
+        proxy_command: "/bin/ssh-sockproxy -v --wait=60 %h %p",
+        port: 2222,
+        ..GuestSsh::new(&destination, "echo waited")
+    };
+    let output = cx.guest.run(&ssh.command_line());
+    let what = format!("in the guest: ssh --wait {destination}");
+    assert_eq!((output.status.code(), String::from_utf8_lossy(&output.stdout).as_ref()), (Some(0), "waited\n"), "{what}");
+    // -v: one line per retry, each naming the guest kernel's timeout.
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let retry = "Not there yet, retrying: Failed to connect to vsock:2:2222: Connection timed out";
+    assert!(!stderr.is_empty() && stderr.lines().all(|line| line == retry), "{what}: stderr {stderr:?}");
+    assert_eq!(forwarder.join().expect("forwarder"), 1);
+}
+
+fn host_to_guest_relay(cx: &Context) {
+    let mut ssh = cx.guest.sshd.ssh_without_fdpass(&cx.guest.proxy_command(), &cx.guest.destination('%'));
+    ssh.arg("echo relayed; hostname; echo err >&2; exit 4");
+    let output = output_with_timeout(ssh, SESSION_SECS);
+    assert_output("ssh -o ProxyUseFdpass=no vsock-mux%PATH", &output, 4, &format!("relayed\n{GUEST_HOSTNAME}\n"), "err\n");
+}
+
+fn guest_to_host_relay(cx: &Context) {
+    let destination = format!("{}@vsock/2", crate::sshd::user());
+    let ssh = GuestSsh { fdpass: false, ..GuestSsh::new(&destination, "echo relayed from the guest") };
+    let output = cx.guest.run(&ssh.command_line());
+    assert_output(&format!("in the guest: ssh -o ProxyUseFdpass=no {destination}"), &output, 0, "relayed from the guest\n", "");
+}
+
+fn guest_loopback_relay(cx: &Context) {
+    let ssh = GuestSsh { fdpass: false, ..GuestSsh::new("root@vsock/1", "hostname") };
+    let output = cx.guest.run(&ssh.command_line());
+    assert_output("in the guest: ssh -o ProxyUseFdpass=no root@vsock/1", &output, 0, &format!("{GUEST_HOSTNAME}\n"), "");
 }
 
 /// Pseudo-random, incompressible test data (xorshift64), deterministic per `seed`.

@@ -16,7 +16,7 @@ pub const PROXY_COMMAND: &str = "/bin/ssh-sockproxy %h %p";
 pub const PROXY_COMMAND_WITH_STATUS: &str =
     r#"sh -c '/bin/ssh-sockproxy "$@"; echo "ssh-sockproxy exited $?" >&2' - %h %p"#;
 /// Time limit of one ssh session (TCG is slow, but a session takes about a second).
-const SESSION_SECS: u64 = 120;
+pub const SESSION_SECS: u64 = 120;
 
 /// ssh from the host into the guest: `root@vsock-mux/<VM.vsock>` with the binary under test.
 pub struct Guest<'a> {
