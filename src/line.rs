@@ -8,6 +8,10 @@ pub const LINE_CAPACITY: usize = 1024;
 
 const ELLIPSIS: &[u8] = b"...";
 
+/// Untrusted text longer than this is shown as its first and last halves
+/// with `...` between, so that the reason after it always fits on the line.
+pub const QUOTED_MAX: usize = 200;
+
 /// A message line under construction. `finish` appends the newline.
 pub struct Line {
     buf: [u8; LINE_CAPACITY],
@@ -49,8 +53,16 @@ impl Line {
     }
 
     /// Appends untrusted bytes (argv, paths) so that they cannot break the line:
-    /// control bytes become `\xNN`. Other bytes, UTF-8 included, stay as they are.
+    /// control bytes become `\xNN`. Other bytes, UTF-8 included, stay as they
+    /// are. Beyond QUOTED_MAX bytes only the head and the tail are shown.
     pub fn quoted(&mut self, bytes: &[u8]) -> &mut Self {
+        match (bytes.get(..QUOTED_MAX / 2), bytes.len().checked_sub(QUOTED_MAX / 2).and_then(|tail| bytes.get(tail..))) {
+            (Some(head), Some(tail)) if bytes.len() > QUOTED_MAX => self.escaped(head).text(ELLIPSIS).escaped(tail),
+            _ => self.escaped(bytes),
+        }
+    }
+
+    fn escaped(&mut self, bytes: &[u8]) -> &mut Self {
         const HEX: &[u8; 16] = b"0123456789abcdef";
         for &byte in bytes {
             if byte < 0x20 || byte == 0x7f {
@@ -131,10 +143,24 @@ mod tests {
     }
 
     #[test]
+    fn long_untrusted_text_keeps_head_and_tail_and_the_reason() {
+        let mut long = vec![b'h'; 100];
+        long.extend([b'm'; 4800]);
+        long.extend([b't'; 100]);
+        let out = render(|l| {
+            l.text(b"path ").quoted(&long).text(b": tail");
+        });
+        let expected = [&b"path "[..], &[b'h'; 100], b"...", &[b't'; 100], b": tail\n"].concat();
+        assert_eq!(out, expected);
+        let exactly = vec![b'x'; QUOTED_MAX];
+        assert_eq!(render(|l| { l.quoted(&exactly); }), [&exactly[..], b"\n"].concat());
+    }
+
+    #[test]
     fn overlong_content_is_cut_with_ellipsis() {
         let long = vec![b'a'; 5000];
         let out = render(|l| {
-            l.text(b"path ").quoted(&long).text(b": tail");
+            l.text(b"path ").text(&long).text(b": tail");
         });
         assert_eq!(out.len(), LINE_CAPACITY);
         assert!(out.ends_with(b"aaa...\n"));
@@ -143,9 +169,9 @@ mod tests {
 
     #[test]
     fn escape_is_never_split_by_the_cut() {
-        let long = vec![b'\n'; 600];
+        let long = vec![b'\n'; QUOTED_MAX];
         let out = render(|l| {
-            l.quoted(&long);
+            l.quoted(&long).quoted(&long);
         });
         let body = &out[..out.len() - 4];
         assert!(body.ends_with(b"\\x0a"), "{:?}", String::from_utf8_lossy(&out[out.len() - 12..]));

@@ -12,16 +12,20 @@ pub const REQUEST_CAPACITY: usize = 64 + 6 * NAME_MAX;
 /// Replies larger than this are refused.
 pub const REPLY_CAPACITY: usize = 64 * 1024;
 
-/// True for names machined can hold: `.host`, or dot-separated labels of
-/// ASCII letters, digits and `-`, at most 64 bytes.
+/// True for names machined can hold (systemd's `hostname_is_valid`): `.host`,
+/// or dot-separated labels of ASCII letters, digits and `-`, no label starting
+/// or ending with `-`, at most 64 bytes.
 pub fn is_valid_machine_name(name: &[u8]) -> bool {
     if name == b".host" {
         return true;
     }
-    name.len() <= NAME_MAX
-        && name
-            .split(|&b| b == b'.')
-            .all(|label| !label.is_empty() && label.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'-'))
+    let label_is_valid = |label: &[u8]| {
+        !label.starts_with(b"-")
+            && !label.ends_with(b"-")
+            && !label.is_empty()
+            && label.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'-')
+    };
+    name.len() <= NAME_MAX && name.split(|&b| b == b'.').all(label_is_valid)
 }
 
 /// `{"method":"io.systemd.Machine.List","parameters":{"name":NAME}}` and the
@@ -136,12 +140,12 @@ mod tests {
 
     #[test]
     fn machine_names() {
-        for good in [&b"foo"[..], b"my-vm", b"vm1.example", b"A-b-C", b".host", b"0", &[b'a'; 64]] {
+        for good in [&b"foo"[..], b"my-vm", b"vm1.example", b"A-b-C", b".host", b"0", &[b'a'; 64], b"a--b", b"0-0.x-y"] {
             assert!(is_valid_machine_name(good), "{:?}", String::from_utf8_lossy(good));
         }
         for bad in [
             &b""[..], b".", b"..", b"a/b", b"/x", b"a..b", b".a", b"a.", b"a_b", b"a b", b"a\"b", b"\xc3\xa9",
-            b"a\nb", b"..host", &[b'a'; 65],
+            b"a\nb", b"..host", &[b'a'; 65], b"-a", b"a-", b"a.-b", b"a-.b", b"-",
         ] {
             assert!(!is_valid_machine_name(bad), "{:?}", String::from_utf8_lossy(bad));
         }

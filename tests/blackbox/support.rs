@@ -82,7 +82,9 @@ impl Drop for ChildGuard {
 #[derive(Debug)]
 pub struct Outcome {
     pub status: ExitStatus,
+    /// stderr as text (invalid UTF-8 replaced); `stderr_bytes` as written.
     pub stderr: String,
+    pub stderr_bytes: Vec<u8>,
     /// The descriptor that arrived with SCM_RIGHTS, if any.
     pub fd: Option<OwnedFd>,
     /// Every byte that came through stdout (the hand-off byte included).
@@ -138,10 +140,11 @@ pub fn run_fdpass(mut command: Command) -> Outcome {
     (&ours).read_to_end(&mut rest).expect("read stdout to EOF");
     stdout.extend(rest);
     let status = child.wait_timeout(Duration::from_secs(20));
-    let mut stderr = String::new();
-    stderr_pipe.read_to_string(&mut stderr).expect("read stderr");
+    let mut stderr_bytes = Vec::new();
+    stderr_pipe.read_to_end(&mut stderr_bytes).expect("read stderr");
+    let stderr = String::from_utf8_lossy(&stderr_bytes).into_owned();
     assert_ne!(status.code(), Some(PANIC_EXIT), "the proxy panicked: {stderr}");
-    Outcome { status, stderr, fd, stdout }
+    Outcome { status, stderr, stderr_bytes, fd, stdout }
 }
 
 /// Runs `command` as it is set up, capturing only stderr; kills it (and

@@ -138,10 +138,9 @@ fn path_beyond_path_max_is_too_long() {
     let host = format!("unix/{}", "a/".repeat(2100));
     let out = run(&[&host, "22"]);
     assert_eq!(out.code(), Some(1));
-    assert!(out.stderr.starts_with("Failed to connect to AF_UNIX socket /a/a/a/"), "{}", out.stderr);
-    assert!(out.stderr.ends_with("...\n"), "long message is cut: {}", out.stderr);
-    assert_eq!(out.stderr.lines().count(), 1);
-    assert!(out.fd.is_none());
+    // The path is shown by its head and tail, so the reason still fits.
+    let half = "a/".repeat(50);
+    out.assert_failure(&format!("Failed to connect to AF_UNIX socket /{half}...{half}: File name too long\n"));
 }
 
 #[test]
