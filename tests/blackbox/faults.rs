@@ -100,3 +100,98 @@ fn every_descriptor_is_cloexec() {
         }
     }
 }
+
+/// EINTR, injected once into each syscall the proxy waits in, is retried:
+/// the mux's send and peek, machined's poll and recv, the relay's splice.
+#[test]
+fn interrupted_waits_are_retried() {
+    let dir = TempDir::new();
+    let backend = dir.join("backend.sock");
+    let backend_listener = Listener::bind(&backend);
+    let mux = crate::mux_front::MuxFront::start(&dir.join("vm.vsock"), &backend);
+    let host = format!("vsock-mux/{}", mux.path().display());
+    for syscall in ["sendto", "recvfrom"] {
+        let (out, trace) = run_traced(syscall, &["-e", &format!("inject={syscall}:error=EINTR:when=1")], &[&host, "22"]);
+        assert!(trace.contains("(Interrupted system call)"), "{syscall}: {trace}");
+        assert_connected_to(out.assert_handoff(), &backend_listener);
+    }
+}
+
+#[test]
+fn interrupted_machined_exchange_is_retried() {
+    let run_dir = TempDir::new();
+    let _machined = crate::fake_machined::FakeMachined::start(
+        run_dir.path(),
+        &[crate::fake_machined::Reply::Json(crate::machine_target::CONTAINER)],
+    );
+    let container = crate::machine_target::nspawn_socket(run_dir.path(), "ct");
+    let log = run_dir.join("strace.log");
+    // rustix's poll is ppoll on x86_64.
+    for syscall in ["ppoll", "sendto", "recvfrom"] {
+        let wrapper =
+            ["strace", "-f", "-qq", "-e", &format!("trace={syscall}"), "-e", &format!("inject={syscall}:error=EINTR:when=1"), "-o"];
+        let mut wrapper: Vec<&str> = wrapper.to_vec();
+        let log_arg = log.display().to_string();
+        wrapper.push(&log_arg);
+        let command = crate::machine_target::command(run_dir.path(), None, &wrapper, &["machine/ct", "22"]);
+        let out = run_fdpass(command);
+        let trace = std::fs::read_to_string(&log).unwrap();
+        assert!(trace.contains("(Interrupted system call)"), "{syscall}: {trace}");
+        assert_connected_to(out.assert_handoff(), &container);
+    }
+}
+
+/// The relay under strace with pipes for stdin and stdout: the target
+/// greets, ssh's side says "hi" and ends its input. Returns exit status,
+/// stderr and what came out.
+fn relay_traced(inject: &str) -> (Option<i32>, String, Vec<u8>) {
+    use std::io::{Read, Write};
+    let dir = TempDir::new();
+    let sock = dir.join("t.sock");
+    let listener = std::os::unix::net::UnixListener::bind(&sock).unwrap();
+    let server = std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        stream.write_all(b"hello\n").unwrap();
+        let mut got = Vec::new();
+        let _ = stream.read_to_end(&mut got);
+        got
+    });
+    let mut command = Command::new("strace");
+    command
+        .args(["-f", "-qq", "-o", "/dev/null", "-e", "trace=splice", "-e", inject, bin(), &unix_host('/', &sock), "22"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = crate::support::ChildGuard(Some(command.spawn().unwrap()));
+    let proxy = child.0.as_mut().unwrap();
+    let mut stdin = proxy.stdin.take().unwrap();
+    let _ = stdin.write_all(b"hi");
+    drop(stdin);
+    let (mut stdout, mut stderr) = (proxy.stdout.take().unwrap(), proxy.stderr.take().unwrap());
+    let mut out = Vec::new();
+    stdout.read_to_end(&mut out).unwrap();
+    let status = child.wait_timeout(std::time::Duration::from_secs(20));
+    let mut message = String::new();
+    stderr.read_to_string(&mut message).unwrap();
+    drop(server.join());
+    (status.code(), message, out)
+}
+
+#[test]
+fn interrupted_relay_goes_on() {
+    assert_eq!(relay_traced("inject=splice:error=EINTR:when=1"), (Some(0), String::new(), b"hello\n".to_vec()));
+    // A spurious EAGAIN (the other end looked full) only makes it wait for room.
+    assert_eq!(relay_traced("inject=splice:error=EAGAIN:when=1"), (Some(0), String::new(), b"hello\n".to_vec()));
+}
+
+#[test]
+fn failed_relay_is_one_line() {
+    let (code, message, out) = relay_traced("inject=splice:error=EIO:when=1");
+    assert_eq!(code, Some(1));
+    assert!(
+        ["Failed to relay from ssh to the target: Input/output error\n", "Failed to relay from the target to ssh: Input/output error\n"]
+            .contains(&message.as_str()),
+        "{message:?}"
+    );
+    assert!(out.is_empty() || out == b"hello\n", "{out:?}");
+}

@@ -14,7 +14,7 @@ const NO_SUCH: &str = r#"{"error":"io.systemd.Machine.NoSuchMachine","parameters
 
 /// The proxy (or `wrapper` around it, e.g. strace) in a mount namespace
 /// whose /run is `run_dir`, with XDG_RUNTIME_DIR set to `xdg` or unset.
-fn command(run_dir: &Path, xdg: Option<&Path>, wrapper: &[&str], args: &[&str]) -> Command {
+pub fn command(run_dir: &Path, xdg: Option<&Path>, wrapper: &[&str], args: &[&str]) -> Command {
     let mut command = Command::new("unshare");
     command
         .args(["--mount", "--propagation", "private", "--", "sh", "-c", "mount --bind \"$0\" /run && exec \"$@\""])
@@ -34,7 +34,7 @@ fn run_in(run_dir: &Path, xdg: Option<&Path>, args: &[&str]) -> Outcome {
 }
 
 /// A listener where systemd-nspawn (262) exports the container's sshd.
-fn nspawn_socket(run_dir: &Path, name: &str) -> Listener {
+pub fn nspawn_socket(run_dir: &Path, name: &str) -> Listener {
     let dir = run_dir.join(format!("systemd/nspawn/{name}/unix-export"));
     std::fs::create_dir_all(&dir).unwrap();
     Listener::bind(&dir.join("ssh"))

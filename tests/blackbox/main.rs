@@ -4,8 +4,10 @@ mod support;
 
 mod bad_input;
 mod cli;
+mod descriptors;
 mod fake_machined;
 mod faults;
+mod hostile_peers;
 mod install;
 mod mux_front;
 mod machine_target;

@@ -125,7 +125,15 @@ pub fn run(args: &[&str]) -> Outcome {
 }
 
 /// Like `run`, for a prepared command (a wrapper such as strace, a cwd...).
-pub fn run_fdpass(mut command: Command) -> Outcome {
+pub fn run_fdpass(command: Command) -> Outcome {
+    run_fdpass_observed(command, |_| ())
+}
+
+/// `run_fdpass`, calling `while_running` with the proxy's PID once it runs.
+/// What it returns is dropped after the proxy exited but before it is
+/// reaped, while the PID cannot belong to anyone else (a signal sender must
+/// stop by then).
+pub fn run_fdpass_observed<T>(mut command: Command, while_running: impl FnOnce(u32) -> T) -> Outcome {
     let (ours, theirs) = UnixStream::pair().expect("socketpair");
     command
         .stdin(OwnedFd::from(theirs.try_clone().expect("dup")))
@@ -134,11 +142,15 @@ pub fn run_fdpass(mut command: Command) -> Outcome {
     let mut child = ChildGuard(Some(command.spawn().expect("spawn proxy")));
     let mut stderr_pipe = child.0.as_mut().and_then(|c| c.stderr.take()).expect("stderr pipe");
     drop(command); // our copies of the child's end: EOF arrives when it exits
+    let observer = while_running(child.0.as_ref().expect("child").id());
     ours.set_read_timeout(Some(Duration::from_secs(20))).expect("timeout");
     let (mut stdout, fd) = recv_with_fd(&ours);
     let mut rest = Vec::new();
     (&ours).read_to_end(&mut rest).expect("read stdout to EOF");
     stdout.extend(rest);
+    // EOF on stdout: the proxy has exited (or closed fd 1).
+    wait_exited_unreaped(child.0.as_ref().expect("child").id(), Duration::from_secs(20));
+    drop(observer);
     let status = child.wait_timeout(Duration::from_secs(20));
     let mut stderr_bytes = Vec::new();
     stderr_pipe.read_to_end(&mut stderr_bytes).expect("read stderr");
@@ -161,8 +173,24 @@ pub fn run_bounded(mut command: Command, limit: Duration) -> (ExitStatus, String
     (status, stderr)
 }
 
+/// Waits (at most `limit`) until the child `pid` has exited, leaving it a
+/// zombie: its PID stays ours until `ChildGuard` reaps it.
+fn wait_exited_unreaped(pid: u32, limit: Duration) {
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        // SAFETY: waitid with WNOWAIT only reads the child's state into `info`.
+        let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+        let flags = libc::WEXITED | libc::WNOWAIT | libc::WNOHANG;
+        let done = unsafe { libc::waitid(libc::P_PID, pid, &mut info, flags) } == 0 && unsafe { info.si_pid() } != 0;
+        if done {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
 /// Receives what OpenSSH's mm_receive_fd would: one byte and at most one fd.
-fn recv_with_fd(socket: &UnixStream) -> (Vec<u8>, Option<OwnedFd>) {
+pub fn recv_with_fd(socket: &UnixStream) -> (Vec<u8>, Option<OwnedFd>) {
     let mut byte = [0u8; 1];
     let mut iov = libc::iovec { iov_base: byte.as_mut_ptr().cast(), iov_len: 1 };
     // Room for several fds: a proxy that sent more than one must be caught.
