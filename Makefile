@@ -39,6 +39,7 @@ build:
 # (vm-test); needs root for sshd and mount namespaces. Then the size check.
 test: build paramiko
 	$(CARGO) test --release --locked
+	$(MAKE) --no-print-directory fuzz-smoke
 	$(MAKE) --no-print-directory size
 
 # Paramiko, a real ssh client without fd passing, for the relay tests:
@@ -58,6 +59,32 @@ $(PARAMIKO)/installed: tests/paramiko/requirements.txt
 .PHONY: vm-test
 vm-test: build
 	$(CARGO) test --release --locked --test vm
+
+# Fuzzing (tests/fuzz): each cargo-fuzz target for FUZZ_SECONDS, from the seed
+# corpus in tests/fuzz/seeds/TARGET plus what earlier runs found in
+# tests/fuzz/corpus/TARGET; prints how many inputs each one ran. cargo-fuzz is
+# built once into target/tools. It needs nightly features (-Zsanitizer):
+# RUSTC_BOOTSTRAP=1 lets the stable toolchain build the fuzz targets, and only
+# them; the product never builds with it.
+CARGO_FUZZ   := target/tools/bin/cargo-fuzz
+FUZZ_TARGETS := host_grammar numbers mux_reply json_reader
+FUZZ_SECONDS ?= 120
+.PHONY: fuzz fuzz-smoke
+$(CARGO_FUZZ):
+	$(CARGO) install --locked --quiet --root target/tools cargo-fuzz@0.13.2
+
+fuzz: $(CARGO_FUZZ)
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		mkdir -p tests/fuzz/corpus/$$t; \
+		RUSTC_BOOTSTRAP=1 $(CARGO_FUZZ) fuzz run --fuzz-dir tests/fuzz $$t tests/fuzz/corpus/$$t tests/fuzz/seeds/$$t \
+			-- -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 > target/fuzz-$$t.log 2>&1 \
+			|| { tail -n 40 target/fuzz-$$t.log; echo "fuzz: $$t FAILED (log: target/fuzz-$$t.log)"; exit 1; }; \
+		echo "fuzz: $$t: $$(grep -o 'Done [0-9]* runs in [0-9]* second(s)' target/fuzz-$$t.log)"; \
+	done
+
+# The short run that `make test` includes.
+fuzz-smoke:
+	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=10
 
 size: build
 	@size=$$(stat -c %s $(BIN)); \

@@ -26,16 +26,24 @@ fn run(proxy: &str, dir: &std::path::Path) -> bool {
     println!("sshd -i runs for each connection to the AF_UNIX socket {socket}");
     let proxy_command = format!("{proxy} %h %p");
     let mut all_ok = true;
-    for host in [format!("unix/{socket}"), format!("unix%{socket}")] {
+    let runs = [(format!("unix/{socket}"), true), (format!("unix%{socket}"), true), (format!("unix/{socket}"), false)];
+    for (host, fdpass) in runs {
         let destination = format!("{}@{host}", sshd::user());
-        let mut command = server.ssh(&proxy_command, &destination);
+        let mut command = if fdpass {
+            server.ssh(&proxy_command, &destination)
+        } else {
+            server.ssh_without_fdpass(&proxy_command, &destination)
+        };
         command.arg("echo \"logged in as $(id -un) on $(uname -n), through $SSH_CONNECTION\"");
-        println!("\n$ ssh -o ProxyCommand='{proxy_command}' -o ProxyUseFdpass=yes ... {destination} echo ...");
+        let fdpass_option = if fdpass { "yes" } else { "no" };
+        println!("\n$ ssh -o ProxyCommand='{proxy_command}' -o ProxyUseFdpass={fdpass_option} ... {destination} echo ...");
         let out = sshd::output_with_timeout(command, 30);
         print!("{}", String::from_utf8_lossy(&out.stdout));
         eprint!("{}", String::from_utf8_lossy(&out.stderr));
-        if out.status.success() {
+        if out.status.success() && fdpass {
             println!("ssh exited 0: the proxy handed ssh a connected socket and exited");
+        } else if out.status.success() {
+            println!("ssh exited 0: without fd passing, the proxy relayed the session's bytes");
         } else {
             println!("ssh failed ({}); sshd log:\n{}", out.status, server.log());
             all_ok = false;
