@@ -72,8 +72,9 @@ fn main() -> ExitCode {
 }
 
 fn run(bench: &Bench, startup: bool, throughput: bool) -> Result<(), String> {
-    println!("## ssh-sockproxy bench\n");
+    println!("Measured by `make bench`:\n");
     println!("- machine: {}", machine::description());
+    println!("- ssh-sockproxy: {}", machine::commit());
     println!("- started: {}", machine::now_and_load());
     if startup {
         startup::run(bench)?;

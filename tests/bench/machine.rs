@@ -31,3 +31,17 @@ pub fn description() -> String {
         .unwrap_or_else(|| "unknown CPU".to_string());
     format!("{cpus} CPUs ({model}), kernel {}", read("/proc/sys/kernel/osrelease"))
 }
+
+/// `commit 0bb258b` of the working directory's git checkout, `+ local changes` when dirty.
+pub fn commit() -> String {
+    let head = first_line("git", &["rev-parse", "--short", "HEAD"]);
+    if head == "?" {
+        return "not a git checkout".to_string();
+    }
+    let dirty = std::process::Command::new("git")
+        .args(["status", "--porcelain", "--untracked-files=no"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .is_ok_and(|o| !o.stdout.is_empty());
+    format!("commit {head}{}", if dirty { " + local changes" } else { "" })
+}

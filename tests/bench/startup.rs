@@ -73,12 +73,18 @@ pub fn run(bench: &Bench) -> Result<(), String> {
          starting one further along); time from just before posix_spawn to the greeting read and the exit reaped.\n",
         settings.runs, settings.warmup
     );
+    for subject in &subjects {
+        match subject.name.as_str() {
+            "socat" => println!("- socat: `{}`", tools::version(&subject.binary, &["-V"])),
+            // It takes exactly HOST and PORT; nothing to ask it for a version.
+            "systemd-ssh-proxy" => println!("- systemd-ssh-proxy: `{}`", subject.binary.display()),
+            _ => {}
+        }
+    }
     for line in &skipped {
         println!("- {line}");
     }
-    if !skipped.is_empty() {
-        println!();
-    }
+    println!();
 
     let argvs: Vec<Argv> = subjects.iter().map(|s| Argv::new(&s.argv)).collect();
     let mut samples: Vec<Vec<Duration>> = vec![Vec::with_capacity(settings.runs); subjects.len()];

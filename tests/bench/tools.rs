@@ -52,10 +52,12 @@ pub fn strace() -> Tool {
     find(Some("STRACE"), "strace", &[])
 }
 
-/// First line of `program args` (stdout, else stderr), for the version line.
+/// The line of `program args` (stdout, else stderr) that says "version", else its first line.
 pub fn version(program: &Path, args: &[&str]) -> String {
     let output = std::process::Command::new(program).args(args).stdin(std::process::Stdio::null()).output();
     let Ok(output) = output else { return "?".to_string() };
     let text = if output.stdout.is_empty() { output.stderr } else { output.stdout };
-    String::from_utf8_lossy(&text).lines().next().unwrap_or("?").trim().to_string()
+    let text = String::from_utf8_lossy(&text);
+    let line = text.lines().find(|l| l.contains("version")).or_else(|| text.lines().next());
+    line.unwrap_or("?").trim().to_string()
 }
