@@ -5,6 +5,7 @@
 mod sshd;
 
 mod cleanup;
+mod client;
 mod growth;
 mod handoff;
 mod listener;
@@ -36,8 +37,11 @@ pub struct Bench {
 const USAGE: &str = "usage: bench all|startup|throughput PATH-TO-ssh-sockproxy PATH-TO-bench-noop";
 
 fn main() -> ExitCode {
-    cleanup::install();
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("client") {
+        return client::main(&args[1..]);
+    }
+    cleanup::install();
     let [section, proxy, noop] = args.as_slice() else {
         eprintln!("{USAGE}");
         return ExitCode::from(2);

@@ -1,7 +1,8 @@
 //! Cost growth: hand-offs per second with 1, 8 and 64 concurrent clients, with a 300-byte path, and through a vsock-mux handshake.
 
 use std::ffi::OsString;
-use std::sync::Barrier;
+use std::io::Read;
+use std::os::fd::AsRawFd;
 use std::time::Instant;
 
 use crate::handoff::{self, Style};
@@ -10,7 +11,7 @@ use crate::spawn::{self, Argv};
 use crate::stats::{self, Summary};
 use crate::startup::unix_host;
 use crate::table::Table;
-use crate::{Bench, cleanup, paths, probe, tools};
+use crate::{Bench, cleanup, client, paths, probe, tools};
 
 struct Case {
     what: String,
@@ -55,8 +56,8 @@ pub fn run(bench: &Bench) -> Result<(), String> {
     let settings = &bench.settings;
     println!("\n### Cost growth: hand-offs per second\n");
     println!(
-        "{} hand-offs per measurement, shared out among the clients (each client starts the next when its last one \
-         has exited), {} repetitions interleaved; the vsock-mux listener reads `CONNECT 22` and answers \
+        "{} hand-offs per measurement, shared out among the clients (each client is a process of its own that starts \
+         the next when its last one has exited), {} repetitions interleaved; the vsock-mux listener reads `CONNECT 22` and answers \
          `OK 1073741824` before the greeting.\n",
         settings.batch, settings.reps
     );
@@ -105,38 +106,36 @@ pub fn run(bench: &Bench) -> Result<(), String> {
     Ok(())
 }
 
-/// Hand-offs per second: `batch` of them by `case.clients` threads at once.
+/// Hand-offs per second: `batch` of them by `case.clients` client processes
+/// at once, timed from the moment all are ready until the last is reaped.
 fn rate(case: &Case, batch: usize) -> Result<f64, String> {
     if cleanup::interrupted() {
         return Err("interrupted".to_string());
     }
     let per_client = batch.div_ceil(case.clients);
-    let barrier = Barrier::new(case.clients + 1);
-    std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..case.clients)
-            .map(|_| {
-                scope.spawn(|| {
-                    let argv = Argv::new(&case.argv);
-                    barrier.wait();
-                    for _ in 0..per_client {
-                        if cleanup::interrupted() {
-                            return Err("interrupted".to_string());
-                        }
-                        handoff::play(case.style, |stdin, stdout| spawn::spawn(&argv, stdin, stdout))
-                            .map_err(|e| format!("{}: {e}", case.what))?;
-                    }
-                    Ok(())
-                })
-            })
-            .collect();
-        barrier.wait();
-        let start = Instant::now();
-        let results: Vec<Result<(), String>> = workers
-            .into_iter()
-            .map(|w| w.join().unwrap_or_else(|_| Err("a client thread panicked".to_string())))
-            .collect();
-        let elapsed = start.elapsed();
-        results.into_iter().collect::<Result<(), String>>()?;
-        Ok((per_client * case.clients) as f64 / elapsed.as_secs_f64())
-    })
+    let argv = Argv::new(&client::argv(per_client, case.style, &case.argv)?);
+    let (go_read, go_write) = handoff::pipe()?;
+    let (ready_read, ready_write) = handoff::pipe()?;
+    let mut clients = Vec::with_capacity(case.clients);
+    for _ in 0..case.clients {
+        // Each in a process group of its own, so that a kill takes its proxy too.
+        let child = spawn::spawn_in(&argv, go_read.as_raw_fd(), ready_write.as_raw_fd(), true)
+            .map_err(|e| format!("spawn a client: {e}"))?;
+        clients.push(child);
+    }
+    drop((go_read, ready_write));
+    let mut ready = std::fs::File::from(ready_read);
+    let mut byte = [0u8; 1];
+    for _ in 0..case.clients {
+        handoff::wait_readable(ready.as_raw_fd()).map_err(|e| format!("a client did not start: {e}"))?;
+        ready.read_exact(&mut byte).map_err(|e| format!("a client did not start: {e}"))?;
+    }
+    let start = Instant::now();
+    drop(go_write);
+    for client in &mut clients {
+        let status = client.wait().map_err(|e| format!("wait for a client: {e}"))?;
+        spawn::check(status, &format!("a client of {}", case.what))?;
+    }
+    let elapsed = start.elapsed();
+    Ok((per_client * case.clients) as f64 / elapsed.as_secs_f64())
 }

@@ -71,7 +71,7 @@ pub fn play<P: Proc>(style: Style, launch: impl FnOnce(RawFd, RawFd) -> std::io:
     }
 }
 
-fn pipe() -> Result<(OwnedFd, OwnedFd), String> {
+pub fn pipe() -> Result<(OwnedFd, OwnedFd), String> {
     let mut fds = [0; 2];
     // SAFETY: fds is a valid two-element out-array.
     if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
@@ -82,7 +82,7 @@ fn pipe() -> Result<(OwnedFd, OwnedFd), String> {
 }
 
 /// Waits (bounded) until `fd` is readable.
-fn wait_readable(fd: RawFd) -> Result<(), String> {
+pub fn wait_readable(fd: RawFd) -> Result<(), String> {
     let mut pollfd = libc::pollfd { fd, events: libc::POLLIN, revents: 0 };
     loop {
         // SAFETY: one valid pollfd.

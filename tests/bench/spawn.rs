@@ -46,12 +46,18 @@ pub fn environment() -> *const *mut c_char {
 /// A child that has not been reaped yet.
 pub struct Child {
     pid: libc::pid_t,
+    group: bool,
     reaped: bool,
 }
 
 /// Starts `argv` with `stdin` and `stdout` as fds 0 and 1 (stderr inherited),
 /// an empty signal mask and SIGPIPE at its default, as a shell would.
 pub fn spawn(argv: &Argv, stdin: RawFd, stdout: RawFd) -> std::io::Result<Child> {
+    spawn_in(argv, stdin, stdout, false)
+}
+
+/// `spawn`, leading a process group of its own when `group` (killed as a group).
+pub fn spawn_in(argv: &Argv, stdin: RawFd, stdout: RawFd, group: bool) -> std::io::Result<Child> {
     // SAFETY: the attribute and file-action objects are initialised before use
     // and destroyed after; argv and environ are NULL-terminated arrays of C strings.
     let (rc, pid) = unsafe {
@@ -68,7 +74,12 @@ pub fn spawn(argv: &Argv, stdin: RawFd, stdout: RawFd) -> std::io::Result<Child>
         libc::sigemptyset(&mut defaults);
         libc::sigaddset(&mut defaults, libc::SIGPIPE);
         libc::posix_spawnattr_setsigdefault(&mut attr, &defaults);
-        libc::posix_spawnattr_setflags(&mut attr, (libc::POSIX_SPAWN_SETSIGMASK | libc::POSIX_SPAWN_SETSIGDEF) as _);
+        let mut flags = libc::POSIX_SPAWN_SETSIGMASK | libc::POSIX_SPAWN_SETSIGDEF;
+        if group {
+            flags |= libc::POSIX_SPAWN_SETPGROUP;
+            libc::posix_spawnattr_setpgroup(&mut attr, 0);
+        }
+        libc::posix_spawnattr_setflags(&mut attr, flags as _);
         let mut pid = 0;
         let rc = libc::posix_spawn(&mut pid, argv.program(), &actions, &attr, argv.as_ptr(), environment());
         libc::posix_spawnattr_destroy(&mut attr);
@@ -78,8 +89,8 @@ pub fn spawn(argv: &Argv, stdin: RawFd, stdout: RawFd) -> std::io::Result<Child>
     if rc != 0 {
         return Err(std::io::Error::from_raw_os_error(rc));
     }
-    cleanup::register(pid, false);
-    Ok(Child { pid, reaped: false })
+    cleanup::register(pid, group);
+    Ok(Child { pid, group, reaped: false })
 }
 
 impl Child {
@@ -97,7 +108,7 @@ impl Drop for Child {
     fn drop(&mut self) {
         if !self.reaped {
             // SAFETY: kill has no memory-safety preconditions; the child is not reaped, so the PID is still its.
-            unsafe { libc::kill(self.pid, libc::SIGKILL) };
+            unsafe { libc::kill(if self.group { -self.pid } else { self.pid }, libc::SIGKILL) };
             let _ = self.wait();
         }
     }
