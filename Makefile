@@ -98,6 +98,31 @@ size: build
 demo: build
 	$(CARGO) run --release --locked --quiet --example demo -- $(abspath $(BIN))
 
+# Performance (tests/bench/, README "Performance"): start-up cost against a no_std
+# no-op floor, /bin/true, socat and systemd-ssh-proxy where present, syscalls,
+# peak RSS, size, hand-offs per second; then BENCH_MIB MiB through real ssh
+# by fd passing, by relay and by socat. Root for sshd. No timing is asserted.
+BENCH_RUNS  ?= 300
+BENCH_BATCH ?= 640
+BENCH_REPS  ?= 3
+BENCH_MIB   ?= 512
+BENCH_DIR   := target/$(TARGET)/release/examples
+bench_run    = BENCH_RUNS='$(BENCH_RUNS)' BENCH_BATCH='$(BENCH_BATCH)' BENCH_REPS='$(BENCH_REPS)' BENCH_MIB='$(BENCH_MIB)' \
+	$(BENCH_DIR)/bench $(1) $(abspath $(BIN)) $(abspath $(BENCH_DIR)/bench-noop)
+
+.PHONY: bench bench-startup bench-throughput bench-build
+bench-build: build
+	$(CARGO) build --release --locked --example bench --example bench-noop
+
+bench: bench-build
+	$(call bench_run,all)
+
+bench-startup: bench-build
+	$(call bench_run,startup)
+
+bench-throughput: bench-build
+	$(call bench_run,throughput)
+
 # $(call with_filled,TEMPLATE,COMMAND) runs COMMAND with $$t naming a copy of
 # TEMPLATE filled in with the installed paths (src/dist/fill.sh; the binary is
 # not run, so this works for cross-builds too).
