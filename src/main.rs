@@ -11,8 +11,8 @@ use sockproxy::failure::Failure;
 use sockproxy::target::{Target, parse_target};
 use sys::stdio::Delivery;
 
-// musl's libc.a (linked by .cargo/config.toml) supplies the C start-up code
-// that calls `main`, memcpy & co., sendmsg and _exit; nothing else of libc.
+// No libc: sys::start takes over from the C runtime objects rustc links,
+// sys::mem supplies memcpy & co., sys::syscall the syscalls rustix lacks.
 
 // Without LTO (the dev profile) the prebuilt core still refers to the unwinder's
 // personality routine, although panic = "abort" never unwinds; this stands in.
@@ -28,9 +28,10 @@ fn panic(_: &core::panic::PanicInfo) -> ! {
     sys::exit_now(PANIC_EXIT)
 }
 
+/// Called by sys::start; crt1.o refers to it by this name too.
 #[unsafe(no_mangle)]
 extern "C" fn main(argc: c_int, argv: *const *const c_char, envp: *const *const c_char) -> c_int {
-    // SAFETY: the C start-up code passes argc NUL-terminated strings and the
+    // SAFETY: the kernel passes argc NUL-terminated strings and the
     // environment, which live, unchanged, until the process exits.
     let args = unsafe { sys::args::Args::new(argc, argv) };
     // SAFETY: as above.
