@@ -54,22 +54,29 @@ pub fn parse_command<'a>(args: impl IntoIterator<Item = &'a [u8]>) -> Result<Com
             break;
         }
         args.next();
-        match arg {
-            b"--" => break,
-            b"-h" | b"--help" => wanted = Some(Command::Help),
-            b"--version" => wanted = wanted.or(Some(Command::Version)),
-            b"--print-ssh-config" => wanted = wanted.or(Some(Command::PrintSshConfig)),
-            b"-v" | b"--verbose" => options.verbose = true,
-            b"--fdpass" => options.mode = Mode::FdPass,
-            b"--relay" => options.mode = Mode::Relay,
-            b"--wait" => options.wait = Some(DEFAULT_WAIT),
-            _ if arg.starts_with(b"--wait=") => {
-                options.wait = Some(seconds(arg, b"--wait", true).ok_or(Failure::BadOptionValue(arg))?);
-            }
-            _ if arg.starts_with(b"--timeout=") => {
-                options.timeout = Some(seconds(arg, b"--timeout", false).ok_or(Failure::BadOptionValue(arg))?);
-            }
-            _ => return Err(Failure::UnknownOption(arg)),
+        // `==` rather than `match`: byte-string patterns compile to a test per byte.
+        if arg == b"--" {
+            break;
+        } else if arg == b"-h" || arg == b"--help" {
+            wanted = Some(Command::Help);
+        } else if arg == b"--version" {
+            wanted = wanted.or(Some(Command::Version));
+        } else if arg == b"--print-ssh-config" {
+            wanted = wanted.or(Some(Command::PrintSshConfig));
+        } else if arg == b"-v" || arg == b"--verbose" {
+            options.verbose = true;
+        } else if arg == b"--fdpass" {
+            options.mode = Mode::FdPass;
+        } else if arg == b"--relay" {
+            options.mode = Mode::Relay;
+        } else if arg == b"--wait" {
+            options.wait = Some(DEFAULT_WAIT);
+        } else if arg.starts_with(b"--wait=") {
+            options.wait = Some(seconds(arg, b"--wait", true).ok_or(Failure::BadOptionValue(arg))?);
+        } else if arg.starts_with(b"--timeout=") {
+            options.timeout = Some(seconds(arg, b"--timeout", false).ok_or(Failure::BadOptionValue(arg))?);
+        } else {
+            return Err(Failure::UnknownOption(arg));
         }
     }
     if let Some(command) = wanted {
