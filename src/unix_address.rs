@@ -42,17 +42,21 @@ impl<'a> UnixPath<'a> {
     }
 
     /// Writes the full path with its NUL into `buf`. `None` when it does not fit
-    /// in PATH_MAX, which the kernel would refuse with ENAMETOOLONG anyway.
+    /// in PATH_MAX, which the kernel would refuse with ENAMETOOLONG anyway, or
+    /// holds a NUL of its own.
     pub fn to_cstr<'b>(&self, buf: &'b mut [u8; PATH_CAPACITY]) -> Option<&'b CStr> {
         let len = self.len();
-        if len >= PATH_CAPACITY {
+        // iter().any, not contains: that brings a word-at-a-time memchr.
+        if len >= PATH_CAPACITY || self.written.iter().any(|&b| b == 0) {
             return None;
         }
         let start = usize::from(self.add_root);
         buf[0] = b'/';
         buf[start..len].copy_from_slice(self.written);
         buf[len] = 0;
-        CStr::from_bytes_with_nul(&buf[..=len]).ok()
+        // Not from_bytes_with_nul: the binary uses from_bytes_until_nul
+        // elsewhere, and one of the two is code enough.
+        CStr::from_bytes_until_nul(&buf[..=len]).ok()
     }
 }
 
@@ -140,6 +144,8 @@ mod tests {
         let too_long = vec![b'a'; PATH_CAPACITY - 1];
         let path = UnixPath { add_root: true, written: &too_long };
         assert!(path.to_cstr(&mut buf).is_none());
+        let with_nul = UnixPath { add_root: true, written: b"a\0b" };
+        assert!(with_nul.to_cstr(&mut buf).is_none());
     }
 
     #[test]

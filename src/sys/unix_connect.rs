@@ -59,8 +59,9 @@ fn connect_recovering_case(socket: BorrowedFd<'_>, buf: &mut [u8; PATH_CAPACITY]
     }
 }
 
+/// `bytes_with_nul` ends with its only NUL (see UnixPath::to_cstr).
 fn as_cstr(bytes_with_nul: &[u8]) -> &CStr {
-    CStr::from_bytes_with_nul(bytes_with_nul).unwrap_or(c"")
+    CStr::from_bytes_until_nul(bytes_with_nul).unwrap_or(c"")
 }
 
 /// Connects to a path of any length. `sun_path` holds 107 bytes and a NUL;
