@@ -47,11 +47,10 @@ pub fn parse_port(text: &[u8]) -> Result<u32, Failure<'_>> {
 /// The bytes of `struct sockaddr_vm` for `address`: family u16 = AF_VSOCK,
 /// reserved u16, port u32, cid u32, flags u8, then 3 zero bytes.
 pub fn sockaddr_vm(address: VsockAddress) -> [u8; SOCKADDR_VM_LEN] {
-    let mut bytes = [0u8; SOCKADDR_VM_LEN];
-    bytes[0..2].copy_from_slice(&(linux_raw_sys::net::AF_VSOCK as u16).to_ne_bytes());
-    bytes[4..8].copy_from_slice(&address.port.to_ne_bytes());
-    bytes[8..12].copy_from_slice(&address.cid.to_ne_bytes());
-    bytes
+    let [f0, f1] = (linux_raw_sys::net::AF_VSOCK as u16).to_ne_bytes();
+    let [p0, p1, p2, p3] = address.port.to_ne_bytes();
+    let [c0, c1, c2, c3] = address.cid.to_ne_bytes();
+    [f0, f1, 0, 0, p0, p1, p2, p3, c0, c1, c2, c3, 0, 0, 0, 0]
 }
 
 #[cfg(test)]
