@@ -1,6 +1,8 @@
 //! Error texts for errno values, worded as glibc's strerror() so that our
 //! messages read like upstream's (musl words several of them differently).
 
+use crate::packed_text::Texts;
+
 /// errno values and their texts. Only `PACKED` below reaches the binary.
 const TEXTS: [(u8, &[u8]); 66] = [
     (1, b"Operation not permitted"),
@@ -74,7 +76,8 @@ const TEXTS: [(u8, &[u8]); 66] = [
 /// `TEXTS` as one byte string: for each entry its errno, the length of its
 /// text, then the text. A `match` on the errno cost a jump table of 8-byte
 /// addresses and code for each arm, more than twice the texts themselves.
-static PACKED: [u8; packed_len()] = pack();
+/// The binary holds it compressed (see packed_text).
+pub(crate) const TABLE: [u8; packed_len()] = pack();
 
 const fn packed_len() -> usize {
     let mut len = 0;
@@ -107,8 +110,8 @@ const fn pack() -> [u8; packed_len()] {
 }
 
 /// The text for `errno`, or `None` for values outside the table.
-pub fn errno_text(errno: i32) -> Option<&'static [u8]> {
-    let mut rest: &'static [u8] = &PACKED;
+pub fn errno_text(texts: &Texts, errno: i32) -> Option<&[u8]> {
+    let mut rest = texts.errno_table();
     while let [code, len, tail @ ..] = rest {
         let (text, next) = tail.split_at_checked(usize::from(*len))?;
         if i32::from(*code) == errno {
@@ -135,21 +138,21 @@ mod tests {
             (32, "Broken pipe"),
         ];
         for (errno, text) in cases {
-            assert_eq!(errno_text(*errno), Some(text.as_bytes()), "errno {errno}");
+            assert_eq!(errno_text(&Texts::unpack(), *errno), Some(text.as_bytes()), "errno {errno}");
         }
     }
 
     #[test]
     fn every_entry_survives_packing() {
         for (errno, text) in TEXTS {
-            assert_eq!(errno_text(i32::from(errno)), Some(text), "errno {errno}");
+            assert_eq!(errno_text(&Texts::unpack(), i32::from(errno)), Some(text), "errno {errno}");
         }
     }
 
     #[test]
     fn unknown_values_have_no_text() {
         for errno in [0, -1, 4095, i32::MAX] {
-            assert_eq!(errno_text(errno), None);
+            assert_eq!(errno_text(&Texts::unpack(), errno), None);
         }
     }
 }
