@@ -26,7 +26,9 @@ pub enum JsonError {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Text<const N: usize> {
     bytes: [u8; N],
-    len: usize,
+    /// A u8 (N is at most 255) keeps texts, and the replies and failures
+    /// that hold them, small.
+    len: u8,
     cut: bool,
 }
 
@@ -38,6 +40,7 @@ impl<const N: usize> Default for Text<N> {
 
 impl<const N: usize> Text<N> {
     pub const fn new() -> Self {
+        const { assert!(N <= u8::MAX as usize) };
         Self { bytes: [0; N], len: 0, cut: false }
     }
 
@@ -56,7 +59,7 @@ impl<const N: usize> Text<N> {
 
     /// The bytes kept (all of them unless `is_cut`).
     pub fn as_bytes(&self) -> &[u8] {
-        &self.bytes[..self.len]
+        &self.bytes[..usize::from(self.len)]
     }
 
     pub fn is_cut(&self) -> bool {
@@ -73,7 +76,7 @@ impl<const N: usize> Text<N> {
 /// decoding code serves them all.
 struct Sink<'t> {
     bytes: &'t mut [u8],
-    len: &'t mut usize,
+    len: &'t mut u8,
     cut: &'t mut bool,
 }
 
@@ -86,7 +89,7 @@ impl Sink<'_> {
     }
 
     fn push(&mut self, byte: u8) {
-        match self.bytes.get_mut(*self.len) {
+        match self.bytes.get_mut(usize::from(*self.len)) {
             Some(slot) => {
                 *slot = byte;
                 *self.len += 1;
