@@ -58,7 +58,7 @@ const fn compress(text: &[u8; TEXT_LEN]) -> ([u8; TEXT_LEN], usize) {
     while i < TEXT_LEN {
         assert!(text[i] < 0x80, "packed texts must be ASCII");
         let (mut best, mut distance) = (0, 0);
-        let mut from = if i > MAX_DISTANCE { i - MAX_DISTANCE } else { 0 };
+        let mut from = i.saturating_sub(MAX_DISTANCE);
         while from < i {
             let mut n = 0;
             while n < MAX_MATCH && i + n < TEXT_LEN && text[from + n] == text[i + n] {

@@ -47,7 +47,9 @@ impl<'a> UnixPath<'a> {
     pub fn to_cstr<'b>(&self, buf: &'b mut [u8; PATH_CAPACITY]) -> Option<&'b CStr> {
         let len = self.len();
         // iter().any, not contains: that brings a word-at-a-time memchr.
-        if len >= PATH_CAPACITY || self.written.iter().any(|&b| b == 0) {
+        #[allow(clippy::manual_contains)]
+        let has_nul = self.written.iter().any(|&b| b == 0);
+        if len >= PATH_CAPACITY || has_nul {
             return None;
         }
         let start = usize::from(self.add_root);

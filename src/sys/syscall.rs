@@ -4,7 +4,7 @@
 //! built by its own ancillary buffer type, while we send the bytes that
 //! sockproxy::cmsg builds. x86-64 only, like the binary (see start.rs).
 
-use core::arch::{asm, naked_asm};
+use core::arch::{asm, global_asm};
 use core::ffi::c_int;
 use core::mem::size_of;
 
@@ -67,12 +67,22 @@ pub enum Action {
     Handle(extern "C" fn(c_int) -> !),
 }
 
-/// rt_sigreturn, where a returning handler would go. Ours never return, but
-/// the x86-64 kernel delivers no signal whose action lacks SA_RESTORER (the
-/// signal frame setup fails and the process gets SIGSEGV instead).
-#[unsafe(naked)]
-extern "C" fn restore_rt() -> ! {
-    naked_asm!("mov eax, {nr}", "syscall", nr = const __NR_rt_sigreturn)
+// sockproxy_restore_rt: rt_sigreturn, where a returning handler would go.
+// Ours never return, but the x86-64 kernel delivers no signal whose action
+// lacks SA_RESTORER (setting up the signal frame fails, and the process gets
+// SIGSEGV instead). global_asm rather than a naked function: those need
+// Rust 1.88.
+global_asm!(
+    ".pushsection .text.sockproxy_restore_rt,\"ax\",@progbits",
+    "sockproxy_restore_rt:",
+    "mov eax, {nr}",
+    "syscall",
+    ".popsection",
+    nr = const __NR_rt_sigreturn,
+);
+
+unsafe extern "C" {
+    fn sockproxy_restore_rt();
 }
 
 /// Sets what `signal` does. rt_sigaction cannot fail for SIGPIPE and SIGALRM.
@@ -85,7 +95,7 @@ pub unsafe fn set_action(signal: u32, action: Action) {
         Action::Ignore => 1,
         Action::Handle(handler) => handler as usize,
     };
-    let new = KernelSigaction { handler, flags: u64::from(SA_RESTORER), restorer: restore_rt as *const () as usize, mask: 0 };
+    let new = KernelSigaction { handler, flags: u64::from(SA_RESTORER), restorer: sockproxy_restore_rt as *const () as usize, mask: 0 };
     // SAFETY: `new` is a valid kernel sigaction, alive across the call; no old
     // action is asked for; the mask is 8 bytes. The handler is the caller's.
     unsafe { syscall4(__NR_rt_sigaction, signal as usize, (&raw const new) as usize, 0, size_of::<u64>()) };
