@@ -1,6 +1,5 @@
 //! `unix/PATH` addresses: the leading-`/` rule, `./` paths, abstract `@name`.
 
-use core::ffi::CStr;
 
 use crate::failure::Failure;
 
@@ -41,10 +40,10 @@ impl<'a> UnixPath<'a> {
         self.len() == 0
     }
 
-    /// Writes the full path with its NUL into `buf`. `None` when it does not fit
-    /// in PATH_MAX, which the kernel would refuse with ENAMETOOLONG anyway, or
-    /// holds a NUL of its own.
-    pub fn to_cstr<'b>(&self, buf: &'b mut [u8; PATH_CAPACITY]) -> Option<&'b CStr> {
+    /// Writes the full path and a NUL into `buf`; returns the path (without
+    /// the NUL). `None` when it does not fit in PATH_MAX, which the kernel
+    /// would refuse with ENAMETOOLONG anyway, or holds a NUL of its own.
+    pub fn write_with_nul<'b>(&self, buf: &'b mut [u8; PATH_CAPACITY]) -> Option<&'b [u8]> {
         let len = self.len();
         // iter().any, not contains: that brings a word-at-a-time memchr.
         #[allow(clippy::manual_contains)]
@@ -56,9 +55,7 @@ impl<'a> UnixPath<'a> {
         buf[0] = b'/';
         buf[start..len].copy_from_slice(self.written);
         buf[len] = 0;
-        // Not from_bytes_with_nul: the binary uses from_bytes_until_nul
-        // elsewhere, and one of the two is code enough.
-        CStr::from_bytes_until_nul(&buf[..=len]).ok()
+        Some(&buf[..len])
     }
 }
 
@@ -96,7 +93,9 @@ mod tests {
         match parse_unix_address(rest).unwrap() {
             UnixAddress::Path(path) => {
                 let mut buf = [0u8; PATH_CAPACITY];
-                path.to_cstr(&mut buf).unwrap().to_bytes().to_vec()
+                let written = path.write_with_nul(&mut buf).unwrap().to_vec();
+                assert_eq!(buf[written.len()], 0);
+                written
             }
             UnixAddress::Abstract(_) => panic!("abstract"),
         }
@@ -142,12 +141,12 @@ mod tests {
         let fits = vec![b'a'; PATH_CAPACITY - 2];
         let path = UnixPath { add_root: true, written: &fits };
         let mut buf = [0u8; PATH_CAPACITY];
-        assert_eq!(path.to_cstr(&mut buf).unwrap().to_bytes().len(), PATH_CAPACITY - 1);
+        assert_eq!(path.write_with_nul(&mut buf).unwrap().len(), PATH_CAPACITY - 1);
         let too_long = vec![b'a'; PATH_CAPACITY - 1];
         let path = UnixPath { add_root: true, written: &too_long };
-        assert!(path.to_cstr(&mut buf).is_none());
+        assert!(path.write_with_nul(&mut buf).is_none());
         let with_nul = UnixPath { add_root: true, written: b"a\0b" };
-        assert!(with_nul.to_cstr(&mut buf).is_none());
+        assert!(with_nul.write_with_nul(&mut buf).is_none());
     }
 
     #[test]
