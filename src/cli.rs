@@ -34,6 +34,14 @@ pub enum Mode {
     Relay,
 }
 
+/// The commands that need no HOST and PORT.
+#[derive(Clone, Copy)]
+enum Info {
+    Help,
+    Version,
+    PrintSshConfig,
+}
+
 /// `--wait` without a value.
 pub const DEFAULT_WAIT: u32 = 60;
 
@@ -47,6 +55,8 @@ fn seconds(arg: &[u8], name: &[u8], zero_ok: bool) -> Option<u32> {
 /// does not start with `-`, or after `--`.
 pub fn parse_command<'a>(args: impl IntoIterator<Item = &'a [u8]>) -> Result<Command<'a>, Failure<'a>> {
     let mut args = args.into_iter().peekable();
+    // The commands without fields, as the one byte `Info`: Option<Command> is
+    // 56 bytes, and each assignment moved them all.
     let mut wanted = None;
     let mut options = Options::default();
     while let Some(&arg) = args.peek() {
@@ -54,26 +64,37 @@ pub fn parse_command<'a>(args: impl IntoIterator<Item = &'a [u8]>) -> Result<Com
             break;
         }
         args.next();
-        match arg {
-            b"--" => break,
-            b"-h" | b"--help" => wanted = Some(Command::Help),
-            b"--version" => wanted = wanted.or(Some(Command::Version)),
-            b"--print-ssh-config" => wanted = wanted.or(Some(Command::PrintSshConfig)),
-            b"-v" | b"--verbose" => options.verbose = true,
-            b"--fdpass" => options.mode = Mode::FdPass,
-            b"--relay" => options.mode = Mode::Relay,
-            b"--wait" => options.wait = Some(DEFAULT_WAIT),
-            _ if arg.starts_with(b"--wait=") => {
-                options.wait = Some(seconds(arg, b"--wait", true).ok_or(Failure::BadOptionValue(arg))?);
-            }
-            _ if arg.starts_with(b"--timeout=") => {
-                options.timeout = Some(seconds(arg, b"--timeout", false).ok_or(Failure::BadOptionValue(arg))?);
-            }
-            _ => return Err(Failure::UnknownOption(arg)),
+        // `==` rather than `match`: byte-string patterns compile to a test per byte.
+        if arg == b"--" {
+            break;
+        } else if arg == b"-h" || arg == b"--help" {
+            wanted = Some(Info::Help);
+        } else if arg == b"--version" {
+            wanted = wanted.or(Some(Info::Version));
+        } else if arg == b"--print-ssh-config" {
+            wanted = wanted.or(Some(Info::PrintSshConfig));
+        } else if arg == b"-v" || arg == b"--verbose" {
+            options.verbose = true;
+        } else if arg == b"--fdpass" {
+            options.mode = Mode::FdPass;
+        } else if arg == b"--relay" {
+            options.mode = Mode::Relay;
+        } else if arg == b"--wait" {
+            options.wait = Some(DEFAULT_WAIT);
+        } else if arg.starts_with(b"--wait=") {
+            options.wait = Some(seconds(arg, b"--wait", true).ok_or(Failure::BadOptionValue(arg))?);
+        } else if arg.starts_with(b"--timeout=") {
+            options.timeout = Some(seconds(arg, b"--timeout", false).ok_or(Failure::BadOptionValue(arg))?);
+        } else {
+            return Err(Failure::UnknownOption(arg));
         }
     }
-    if let Some(command) = wanted {
-        return Ok(command);
+    if let Some(info) = wanted {
+        return Ok(match info {
+            Info::Help => Command::Help,
+            Info::Version => Command::Version,
+            Info::PrintSshConfig => Command::PrintSshConfig,
+        });
     }
     match (args.next(), args.next(), args.next()) {
         (Some(host), Some(port), None) => Ok(Command::Connect { host, port, options }),

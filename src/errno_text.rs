@@ -1,78 +1,125 @@
 //! Error texts for errno values, worded as glibc's strerror() so that our
 //! messages read like upstream's (musl words several of them differently).
 
+use crate::packed_text::Texts;
+
+/// errno values and their texts. Only `PACKED` below reaches the binary.
+const TEXTS: [(u8, &[u8]); 66] = [
+    (1, b"Operation not permitted"),
+    (2, b"No such file or directory"),
+    (3, b"No such process"),
+    (4, b"Interrupted system call"),
+    (5, b"Input/output error"),
+    (6, b"No such device or address"),
+    (7, b"Argument list too long"),
+    (9, b"Bad file descriptor"),
+    (11, b"Resource temporarily unavailable"),
+    (12, b"Cannot allocate memory"),
+    (13, b"Permission denied"),
+    (14, b"Bad address"),
+    (16, b"Device or resource busy"),
+    (17, b"File exists"),
+    (18, b"Invalid cross-device link"),
+    (19, b"No such device"),
+    (20, b"Not a directory"),
+    (21, b"Is a directory"),
+    (22, b"Invalid argument"),
+    (23, b"Too many open files in system"),
+    (24, b"Too many open files"),
+    (26, b"Text file busy"),
+    (28, b"No space left on device"),
+    (30, b"Read-only file system"),
+    (31, b"Too many links"),
+    (32, b"Broken pipe"),
+    (34, b"Numerical result out of range"),
+    (35, b"Resource deadlock avoided"),
+    (36, b"File name too long"),
+    (37, b"No locks available"),
+    (38, b"Function not implemented"),
+    (40, b"Too many levels of symbolic links"),
+    (42, b"No message of desired type"),
+    (61, b"No data available"),
+    (71, b"Protocol error"),
+    (74, b"Bad message"),
+    (75, b"Value too large for defined data type"),
+    (88, b"Socket operation on non-socket"),
+    (89, b"Destination address required"),
+    (90, b"Message too long"),
+    (91, b"Protocol wrong type for socket"),
+    (92, b"Protocol not available"),
+    (93, b"Protocol not supported"),
+    (94, b"Socket type not supported"),
+    (95, b"Operation not supported"),
+    (97, b"Address family not supported by protocol"),
+    (98, b"Address already in use"),
+    (99, b"Cannot assign requested address"),
+    (100, b"Network is down"),
+    (101, b"Network is unreachable"),
+    (102, b"Network dropped connection on reset"),
+    (103, b"Software caused connection abort"),
+    (104, b"Connection reset by peer"),
+    (105, b"No buffer space available"),
+    (106, b"Transport endpoint is already connected"),
+    (107, b"Transport endpoint is not connected"),
+    (108, b"Cannot send after transport endpoint shutdown"),
+    (110, b"Connection timed out"),
+    (111, b"Connection refused"),
+    (112, b"Host is down"),
+    (113, b"No route to host"),
+    (114, b"Operation already in progress"),
+    (115, b"Operation now in progress"),
+    (116, b"Stale file handle"),
+    (122, b"Disk quota exceeded"),
+    (125, b"Operation canceled"),
+];
+
+/// `TEXTS` as one byte string: for each entry its errno, the length of its
+/// text, then the text. A `match` on the errno cost a jump table of 8-byte
+/// addresses and code for each arm, more than twice the texts themselves.
+/// The binary holds it compressed (see packed_text).
+pub(crate) const TABLE: [u8; packed_len()] = pack();
+
+const fn packed_len() -> usize {
+    let mut len = 0;
+    let mut i = 0;
+    while i < TEXTS.len() {
+        len += 2 + TEXTS[i].1.len();
+        i += 1;
+    }
+    len
+}
+
+const fn pack() -> [u8; packed_len()] {
+    let mut out = [0u8; packed_len()];
+    let mut at = 0;
+    let mut i = 0;
+    while i < TEXTS.len() {
+        let (errno, text) = TEXTS[i];
+        assert!(text.len() <= u8::MAX as usize);
+        out[at] = errno;
+        out[at + 1] = text.len() as u8;
+        let mut j = 0;
+        while j < text.len() {
+            out[at + 2 + j] = text[j];
+            j += 1;
+        }
+        at += 2 + text.len();
+        i += 1;
+    }
+    out
+}
+
 /// The text for `errno`, or `None` for values outside the table.
-pub fn errno_text(errno: i32) -> Option<&'static [u8]> {
-    let text: &[u8] = match errno {
-        1 => b"Operation not permitted",
-        2 => b"No such file or directory",
-        3 => b"No such process",
-        4 => b"Interrupted system call",
-        5 => b"Input/output error",
-        6 => b"No such device or address",
-        7 => b"Argument list too long",
-        9 => b"Bad file descriptor",
-        11 => b"Resource temporarily unavailable",
-        12 => b"Cannot allocate memory",
-        13 => b"Permission denied",
-        14 => b"Bad address",
-        16 => b"Device or resource busy",
-        17 => b"File exists",
-        18 => b"Invalid cross-device link",
-        19 => b"No such device",
-        20 => b"Not a directory",
-        21 => b"Is a directory",
-        22 => b"Invalid argument",
-        23 => b"Too many open files in system",
-        24 => b"Too many open files",
-        26 => b"Text file busy",
-        28 => b"No space left on device",
-        30 => b"Read-only file system",
-        31 => b"Too many links",
-        32 => b"Broken pipe",
-        34 => b"Numerical result out of range",
-        35 => b"Resource deadlock avoided",
-        36 => b"File name too long",
-        37 => b"No locks available",
-        38 => b"Function not implemented",
-        40 => b"Too many levels of symbolic links",
-        42 => b"No message of desired type",
-        61 => b"No data available",
-        71 => b"Protocol error",
-        74 => b"Bad message",
-        75 => b"Value too large for defined data type",
-        88 => b"Socket operation on non-socket",
-        89 => b"Destination address required",
-        90 => b"Message too long",
-        91 => b"Protocol wrong type for socket",
-        92 => b"Protocol not available",
-        93 => b"Protocol not supported",
-        94 => b"Socket type not supported",
-        95 => b"Operation not supported",
-        97 => b"Address family not supported by protocol",
-        98 => b"Address already in use",
-        99 => b"Cannot assign requested address",
-        100 => b"Network is down",
-        101 => b"Network is unreachable",
-        102 => b"Network dropped connection on reset",
-        103 => b"Software caused connection abort",
-        104 => b"Connection reset by peer",
-        105 => b"No buffer space available",
-        106 => b"Transport endpoint is already connected",
-        107 => b"Transport endpoint is not connected",
-        108 => b"Cannot send after transport endpoint shutdown",
-        110 => b"Connection timed out",
-        111 => b"Connection refused",
-        112 => b"Host is down",
-        113 => b"No route to host",
-        114 => b"Operation already in progress",
-        115 => b"Operation now in progress",
-        116 => b"Stale file handle",
-        122 => b"Disk quota exceeded",
-        125 => b"Operation canceled",
-        _ => return None,
-    };
-    Some(text)
+pub fn errno_text(texts: &Texts, errno: i32) -> Option<&[u8]> {
+    let mut rest = texts.errno_table();
+    while let [code, len, tail @ ..] = rest {
+        let (text, next) = tail.split_at_checked(usize::from(*len))?;
+        if i32::from(*code) == errno {
+            return Some(text);
+        }
+        rest = next;
+    }
+    None
 }
 
 #[cfg(test)]
@@ -91,14 +138,21 @@ mod tests {
             (32, "Broken pipe"),
         ];
         for (errno, text) in cases {
-            assert_eq!(errno_text(*errno), Some(text.as_bytes()), "errno {errno}");
+            assert_eq!(errno_text(&Texts::unpack(), *errno), Some(text.as_bytes()), "errno {errno}");
+        }
+    }
+
+    #[test]
+    fn every_entry_survives_packing() {
+        for (errno, text) in TEXTS {
+            assert_eq!(errno_text(&Texts::unpack(), i32::from(errno)), Some(text), "errno {errno}");
         }
     }
 
     #[test]
     fn unknown_values_have_no_text() {
         for errno in [0, -1, 4095, i32::MAX] {
-            assert_eq!(errno_text(errno), None);
+            assert_eq!(errno_text(&Texts::unpack(), errno), None);
         }
     }
 }

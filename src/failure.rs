@@ -129,8 +129,8 @@ impl Failure<'_> {
                 is_transient_errno(errno)
             }
             Self::Mux { problem: MuxProblem::NotOpen, .. } => true,
-            Self::MachineLookup { user, system, .. } => {
-                system.is_transient() && user.is_none_or(|problem| problem.is_transient())
+            Self::MachineLookup { ref user, ref system, .. } => {
+                system.is_transient() && user.as_ref().is_none_or(ScopeProblem::is_transient)
             }
             _ => false,
         }
@@ -211,11 +211,12 @@ impl Failure<'_> {
             Self::UnquotablePath(path) => {
                 line.text(b"Cannot write this binary's path into ssh_config: ").quoted(path);
             }
-            Self::Mux { address, port, problem } => describe_mux(line, address, port, problem),
+            // `ref` for the larger fields: no copies of them onto the stack.
+            Self::Mux { address, port, ref problem } => describe_mux(line, address, port, problem),
             Self::BadMachineName(name) => {
                 line.text(b"Invalid machine name: ").quoted(name);
             }
-            Self::MachineLookup { name, user, system } => {
+            Self::MachineLookup { name, ref user, ref system } => {
                 line.text(b"Failed to look up machine ").quoted(name).text(b": user scope: ");
                 match user {
                     Some(problem) => describe_scope(line, problem),
@@ -229,17 +230,17 @@ impl Failure<'_> {
             Self::MachineNoCid(name) => {
                 line.text(b"Machine ").quoted(name).text(b" has no AF_VSOCK CID assigned.");
             }
-            Self::MachineKindUnknown { name, class, service } => {
+            Self::MachineKindUnknown { name, ref class, ref service } => {
                 line.text(b"Don't know how to SSH into machine ").quoted(name).text(b" of class ");
                 match class {
-                    Some(class) => write_text(line, &class),
+                    Some(class) => write_text(line, class),
                     None => {
                         line.text(b"(none)");
                     }
                 }
                 if let Some(service) = service {
                     line.text(b", service ");
-                    write_text(line, &service);
+                    write_text(line, service);
                 }
             }
             Self::NspawnConnect { runtime_dir, name, layout, errno } => {
@@ -262,8 +263,8 @@ fn write_text<const N: usize>(line: &mut Line, text: &Text<N>) {
 }
 
 /// Writes what one machined instance's problem was.
-pub fn describe_scope(line: &mut Line, problem: ScopeProblem) {
-    match problem {
+pub fn describe_scope(line: &mut Line, problem: &ScopeProblem) {
+    match *problem {
         ScopeProblem::NoSuchMachine => {
             line.text(b"no such machine");
         }
@@ -289,11 +290,11 @@ pub fn describe_scope(line: &mut Line, problem: ScopeProblem) {
             line.text(b"malformed reply: ");
             describe_json(line, error);
         }
-        ScopeProblem::Error { id, errno } => match errno {
+        ScopeProblem::Error { ref id, errno } => match errno {
             Some(errno) if id.is(b"io.systemd.System") => {
                 line.errno(i32::try_from(errno).unwrap_or(i32::MAX));
             }
-            _ => write_text(line, &id),
+            _ => write_text(line, id),
         },
     }
 }
@@ -314,12 +315,12 @@ fn describe_json(line: &mut Line, error: JsonError) {
     }
 }
 
-fn describe_mux(line: &mut Line, address: UnixAddress<'_>, port: u32, problem: MuxProblem) {
+fn describe_mux(line: &mut Line, address: UnixAddress<'_>, port: u32, problem: &MuxProblem) {
     let mux = |line: &mut Line| {
         line.text(b"vsock multiplexer ");
         write_unix_address(line, address);
     };
-    match problem {
+    match *problem {
         MuxProblem::NotOpen => {
             line.text(b"Port ").number(port).text(b" on ");
             write_unix_address(line, address);
@@ -340,17 +341,17 @@ fn describe_mux(line: &mut Line, address: UnixAddress<'_>, port: u32, problem: M
             mux(line);
             line.text(b": ").errno(errno);
         }
-        MuxProblem::BadReply(reply) => {
+        MuxProblem::BadReply(ref reply) => {
             line.text(b"Invalid reply of ");
             mux(line);
             line.text(b" to CONNECT ").number(port).text(b": ").quoted(reply.seen());
         }
-        MuxProblem::ClosedMidReply(reply) => {
+        MuxProblem::ClosedMidReply(ref reply) => {
             mux(line);
             line.text(b" closed the connection in the middle of its reply to CONNECT ").number(port);
             line.text(b": ").quoted(reply.seen());
         }
-        MuxProblem::TimedOutMidReply(reply) => {
+        MuxProblem::TimedOutMidReply(ref reply) => {
             mux(line);
             line.text(b" did not finish its reply to CONNECT ").number(port).text(b" within 5 s: ");
             line.quoted(reply.seen());

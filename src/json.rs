@@ -26,7 +26,9 @@ pub enum JsonError {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Text<const N: usize> {
     bytes: [u8; N],
-    len: usize,
+    /// A u8 (N is at most 255) keeps texts, and the replies and failures
+    /// that hold them, small.
+    len: u8,
     cut: bool,
 }
 
@@ -38,37 +40,26 @@ impl<const N: usize> Default for Text<N> {
 
 impl<const N: usize> Text<N> {
     pub const fn new() -> Self {
+        const { assert!(N <= u8::MAX as usize) };
         Self { bytes: [0; N], len: 0, cut: false }
     }
 
     pub fn from_bytes(bytes: &[u8]) -> Self {
         let mut text = Self::new();
+        let mut sink = text.sink();
         for &byte in bytes {
-            text.push(byte);
+            sink.push(byte);
         }
         text
     }
 
-    fn push(&mut self, byte: u8) {
-        match self.bytes.get_mut(self.len) {
-            Some(slot) => {
-                *slot = byte;
-                self.len += 1;
-            }
-            None => self.cut = true,
-        }
-    }
-
-    fn push_char(&mut self, c: char) {
-        let mut utf8 = [0u8; 4];
-        for &byte in c.encode_utf8(&mut utf8).as_bytes() {
-            self.push(byte);
-        }
+    fn sink(&mut self) -> Sink<'_> {
+        Sink { bytes: &mut self.bytes, len: &mut self.len, cut: &mut self.cut }
     }
 
     /// The bytes kept (all of them unless `is_cut`).
     pub fn as_bytes(&self) -> &[u8] {
-        &self.bytes[..self.len]
+        &self.bytes[..usize::from(self.len)]
     }
 
     pub fn is_cut(&self) -> bool {
@@ -78,6 +69,40 @@ impl<const N: usize> Text<N> {
     /// True when the whole decoded string equals `other`.
     pub fn is(&self, other: &[u8]) -> bool {
         !self.cut && self.as_bytes() == other
+    }
+}
+
+/// A `Text` of any capacity as the decoder sees it, so that one copy of the
+/// decoding code serves them all.
+struct Sink<'t> {
+    bytes: &'t mut [u8],
+    len: &'t mut u8,
+    cut: &'t mut bool,
+}
+
+impl Sink<'_> {
+    /// Makes it `Text::new()` again.
+    fn clear(&mut self) {
+        self.bytes.fill(0);
+        *self.len = 0;
+        *self.cut = false;
+    }
+
+    fn push(&mut self, byte: u8) {
+        match self.bytes.get_mut(usize::from(*self.len)) {
+            Some(slot) => {
+                *slot = byte;
+                *self.len += 1;
+            }
+            None => *self.cut = true,
+        }
+    }
+
+    fn push_char(&mut self, c: char) {
+        let mut utf8 = [0u8; 4];
+        for &byte in c.encode_utf8(&mut utf8).as_bytes() {
+            self.push(byte);
+        }
     }
 }
 
@@ -127,6 +152,10 @@ impl<'a> Reader<'a> {
     /// into `key` and consumes the `:`. `false` at the closing `}`.
     /// `first` must be true for the first call on an object.
     pub fn next_member<const N: usize>(&mut self, first: bool, key: &mut Text<N>) -> Result<bool, JsonError> {
+        self.next_member_into(first, key.sink())
+    }
+
+    fn next_member_into(&mut self, first: bool, mut key: Sink<'_>) -> Result<bool, JsonError> {
         if self.peek()? == b'}' {
             self.pos += 1;
             return Ok(false);
@@ -134,14 +163,18 @@ impl<'a> Reader<'a> {
         if !first {
             self.expect(b',')?;
         }
-        *key = Text::new();
-        self.string(key)?;
+        key.clear();
+        self.string_into(key)?;
         self.expect(b':')?;
         Ok(true)
     }
 
     /// Reads a string value, decoding escapes into `out`.
     pub fn string<const N: usize>(&mut self, out: &mut Text<N>) -> Result<(), JsonError> {
+        self.string_into(out.sink())
+    }
+
+    fn string_into(&mut self, mut out: Sink<'_>) -> Result<(), JsonError> {
         self.expect(b'"')?;
         loop {
             let at = self.pos;

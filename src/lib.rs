@@ -14,6 +14,7 @@ pub mod machined;
 pub mod mux_reply;
 pub mod notice;
 pub mod number;
+pub mod packed_text;
 pub mod ssh_config;
 pub mod target;
 pub mod unix_address;

@@ -2,6 +2,7 @@
 
 use crate::errno_text::errno_text;
 use crate::number::format_u32;
+use crate::packed_text::Texts;
 
 /// Capacity of a message line; longer content is cut and marked with `...`.
 pub const LINE_CAPACITY: usize = 1024;
@@ -85,7 +86,7 @@ impl Line {
 
     /// Appends the strerror() text of `errno` (glibc wording).
     pub fn errno(&mut self, errno: i32) -> &mut Self {
-        match errno_text(errno) {
+        match errno_text(&Texts::unpack(), errno) {
             Some(text) => self.text(text),
             None => {
                 self.text(b"Unknown error ");

@@ -76,6 +76,18 @@ fn set_once<T>(slot: &mut Option<T>, value: T, at: usize) -> Result<(), JsonErro
     Ok(())
 }
 
+/// `set_once` for a string, decoded in place rather than copied in. A second
+/// value is still read, and so checked, before it is refused.
+fn string_once<const N: usize>(reader: &mut Reader<'_>, slot: &mut Option<Text<N>>, at: usize) -> Result<(), JsonError> {
+    match slot {
+        Some(_) => {
+            reader.string(&mut Text::<0>::new())?;
+            Err(JsonError::DuplicateKey(at))
+        }
+        None => reader.string(slot.insert(Text::new())),
+    }
+}
+
 /// Parses one reply (without its NUL). Every other key is skipped, whatever
 /// its value; the whole document must be valid JSON.
 pub fn parse_machine_reply(doc: &[u8]) -> Result<MachineReply, JsonError> {
@@ -95,9 +107,7 @@ pub fn parse_machine_reply(doc: &[u8]) -> Result<MachineReply, JsonError> {
             seen_parameters = true;
             parse_parameters(&mut reader, &mut reply)?;
         } else if key.is(b"error") {
-            let mut id = ErrorId::new();
-            reader.string(&mut id)?;
-            set_once(&mut reply.error, id, at)?;
+            string_once(&mut reader, &mut reply.error, at)?;
         } else {
             reader.skip_value(1)?;
         }
@@ -114,13 +124,9 @@ fn parse_parameters(reader: &mut Reader<'_>, reply: &mut MachineReply) -> Result
         first = false;
         let at = reader.position();
         if key.is(b"class") {
-            let mut class = Text::new();
-            reader.string(&mut class)?;
-            set_once(&mut reply.class, class, at)?;
+            string_once(reader, &mut reply.class, at)?;
         } else if key.is(b"service") {
-            let mut service = Text::new();
-            reader.string(&mut service)?;
-            set_once(&mut reply.service, service, at)?;
+            string_once(reader, &mut reply.service, at)?;
         } else if key.is(b"vSockCid") {
             if !reader.null()? {
                 set_once(&mut reply.vsock_cid, reader.u32()?, at)?;
@@ -225,6 +231,8 @@ mod tests {
             (r#"{"parameters":{"vSockCid":4294967296}}"#, JsonError::NumberOutOfRange(26)),
             (r#"{"parameters":{"vSockCid":3.5}}"#, JsonError::NumberOutOfRange(26)),
             (r#"{"parameters":{"class":"vm","class":"container"}}"#, JsonError::DuplicateKey(36)),
+            // A repeated key's value is checked before the repetition is refused.
+            (r#"{"parameters":{"class":"vm","class":1}}"#, JsonError::Unexpected(36)),
             (r#"{"parameters":{},"parameters":{}}"#, JsonError::DuplicateKey(30)),
             (r#"{"error":"a","error":"b"}"#, JsonError::DuplicateKey(21)),
             (r#"{"parameters":{"class":"vm"}"#, JsonError::Truncated),

@@ -6,13 +6,13 @@ mod sys;
 
 use core::ffi::{c_char, c_int};
 
-use sockproxy::cli::{Command, HELP, VERSION, parse_command};
+use sockproxy::cli::{Command, VERSION, parse_command};
 use sockproxy::failure::Failure;
 use sockproxy::target::{Target, parse_target};
 use sys::stdio::Delivery;
 
-// musl's libc.a (linked by .cargo/config.toml) supplies the C start-up code
-// that calls `main`, memcpy & co., sendmsg and _exit; nothing else of libc.
+// No libc: sys::start takes over from the C runtime objects rustc links,
+// sys::mem supplies memcpy & co., sys::syscall the syscalls rustix lacks.
 
 // Without LTO (the dev profile) the prebuilt core still refers to the unwinder's
 // personality routine, although panic = "abort" never unwinds; this stands in.
@@ -28,9 +28,10 @@ fn panic(_: &core::panic::PanicInfo) -> ! {
     sys::exit_now(PANIC_EXIT)
 }
 
+/// Called by sys::start; crt1.o refers to it by this name too.
 #[unsafe(no_mangle)]
 extern "C" fn main(argc: c_int, argv: *const *const c_char, envp: *const *const c_char) -> c_int {
-    // SAFETY: the C start-up code passes argc NUL-terminated strings and the
+    // SAFETY: the kernel passes argc NUL-terminated strings and the
     // environment, which live, unchanged, until the process exits.
     let args = unsafe { sys::args::Args::new(argc, argv) };
     // SAFETY: as above.
@@ -47,7 +48,7 @@ extern "C" fn main(argc: c_int, argv: *const *const c_char, envp: *const *const 
 fn run(mut args: sys::args::Args, xdg_runtime_dir: Option<&'static [u8]>) -> Result<(), Failure<'static>> {
     let argv0 = args.next().unwrap_or_default();
     match parse_command(args)? {
-        Command::Help => sys::stdio::print(HELP),
+        Command::Help => sys::stdio::print(sockproxy::packed_text::Texts::unpack().help()),
         Command::Version => sys::stdio::print(VERSION),
         Command::PrintSshConfig => sys::own_path::print_ssh_config(argv0),
         Command::Connect { host, port, options } => {

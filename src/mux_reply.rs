@@ -41,7 +41,8 @@ pub enum Step {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ReplyReader {
     seen: [u8; REPLY_MAX + 1],
-    len: usize,
+    /// A u8 keeps the reader, and every failure that carries one, small.
+    len: u8,
     host_port: u32,
 }
 
@@ -58,7 +59,7 @@ impl ReplyReader {
 
     /// Feeds one byte. After `Done`, `NotOk` or `Broken` no more bytes belong to the reply.
     pub fn push(&mut self, byte: u8) -> Step {
-        let at = self.len;
+        let at = usize::from(self.len);
         if at < self.seen.len() {
             self.seen[at] = byte;
             self.len += 1;
@@ -83,7 +84,7 @@ impl ReplyReader {
 
     /// The bytes seen so far (for messages).
     pub fn seen(&self) -> &[u8] {
-        &self.seen[..self.len]
+        &self.seen[..usize::from(self.len)]
     }
 
     /// True before the first byte.

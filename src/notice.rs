@@ -23,12 +23,13 @@ impl Notice<'_> {
                 line.text(b" sent no reply to CONNECT ").number(port);
                 line.text(b" within 5 s; handing the connection to ssh as it is.");
             }
-            Self::UserScopeUnusable(problem) => {
+            // `ref`: no copies of the larger fields onto the stack.
+            Self::UserScopeUnusable(ref problem) => {
                 line.text(b"User scope systemd-machined: ");
                 describe_scope(line, problem);
                 line.text(b"; asking the system scope.");
             }
-            Self::Retrying(failure) => {
+            Self::Retrying(ref failure) => {
                 line.text(b"Not there yet, retrying: ");
                 failure.describe(line);
             }

@@ -1,5 +1,7 @@
 //! The ssh_config fragment that routes our host names through this binary.
 
+use crate::packed_text::Texts;
+
 /// Room for a quoted binary path: PATH_MAX with every `%` doubled, plus quotes.
 pub const QUOTED_CAPACITY: usize = 2 * 4096 + 2;
 
@@ -35,11 +37,12 @@ pub fn quote_bin<'o>(path: &[u8], out: &'o mut [u8; QUOTED_CAPACITY]) -> Option<
     Some(&out[..len])
 }
 
-const HEAD: &[u8] = b"\
+// The fragment's fixed pieces; the binary holds them compressed (see packed_text).
+pub(crate) const HEAD: &[u8] = b"\
 # ssh-sockproxy: ssh to AF_UNIX and AF_VSOCK sockets, VMs and containers.
 Host .host machine/.host
     ProxyCommand ";
-const LOCAL: &[u8] = b" unix/run/ssh-unix-local/socket %p
+pub(crate) const LOCAL: &[u8] = b" unix/run/ssh-unix-local/socket %p
     ProxyUseFdpass yes
     CheckHostIP no
     StrictHostKeyChecking no
@@ -47,7 +50,7 @@ const LOCAL: &[u8] = b" unix/run/ssh-unix-local/socket %p
 
 Host unix/* unix%* vsock/* vsock%* vsock-mux/* vsock-mux%* machine/* machine%*
     ProxyCommand ";
-const TAIL: &[u8] = b" %h %p
+pub(crate) const TAIL: &[u8] = b" %h %p
     ProxyUseFdpass yes
     CheckHostIP no
     StrictHostKeyChecking no
@@ -55,8 +58,9 @@ const TAIL: &[u8] = b" %h %p
 ";
 
 /// The fragment, in pieces to write in order, for the quoted binary path.
-pub fn fragment(quoted_bin: &[u8]) -> [&[u8]; 5] {
-    [HEAD, quoted_bin, LOCAL, quoted_bin, TAIL]
+pub fn fragment<'t>(texts: &'t Texts, quoted_bin: &'t [u8]) -> [&'t [u8]; 5] {
+    let [head, local, tail] = texts.ssh_config();
+    [head, quoted_bin, local, quoted_bin, tail]
 }
 
 #[cfg(test)]
@@ -97,7 +101,7 @@ mod tests {
 
     #[test]
     fn fragment_text() {
-        let text = fragment(b"/usr/bin/ssh-sockproxy").concat();
+        let text = fragment(&Texts::unpack(), b"/usr/bin/ssh-sockproxy").concat();
         let text = String::from_utf8(text).unwrap();
         assert!(text.contains(
             "Host .host machine/.host\n    ProxyCommand /usr/bin/ssh-sockproxy unix/run/ssh-unix-local/socket %p\n"

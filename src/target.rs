@@ -28,22 +28,23 @@ pub fn parse_target<'a>(host: &'a [u8], port: &'a [u8]) -> Result<Target<'a>, Fa
         return Err(Failure::UnknownHost(host));
     };
     let (prefix, rest) = (&host[..sep], &host[sep + 1..]);
-    match prefix {
-        b"unix" => Ok(Target::Unix(parse_unix_address(rest)?)),
-        b"vsock" => {
-            let cid = parse_cid(rest)?;
-            let port = parse_port(port)?;
-            Ok(Target::Vsock(VsockAddress { cid, port }))
-        }
-        b"vsock-mux" => {
-            let address = parse_unix_address(rest)?;
-            // Validated like vsock/ before anything is sent: the port goes
-            // into the CONNECT line, where `22\nFOO 1` would inject a line.
-            let port = parse_port(port)?;
-            Ok(Target::VsockMux { address, port })
-        }
-        b"machine" => Ok(Target::Machine(rest)),
-        _ => Err(Failure::UnknownHost(host)),
+    // `==` rather than `match`: byte-string patterns compile to a test per byte.
+    if prefix == b"unix" {
+        Ok(Target::Unix(parse_unix_address(rest)?))
+    } else if prefix == b"vsock" {
+        let cid = parse_cid(rest)?;
+        let port = parse_port(port)?;
+        Ok(Target::Vsock(VsockAddress { cid, port }))
+    } else if prefix == b"vsock-mux" {
+        let address = parse_unix_address(rest)?;
+        // Validated like vsock/ before anything is sent: the port goes
+        // into the CONNECT line, where `22\nFOO 1` would inject a line.
+        let port = parse_port(port)?;
+        Ok(Target::VsockMux { address, port })
+    } else if prefix == b"machine" {
+        Ok(Target::Machine(rest))
+    } else {
+        Err(Failure::UnknownHost(host))
     }
 }
 

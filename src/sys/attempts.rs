@@ -12,7 +12,7 @@ use sockproxy::line::{LINE_CAPACITY, Line};
 use sockproxy::notice::Notice;
 
 use super::deadline::Deadline;
-use super::libc;
+use super::syscall::{self, Action, SIGALRM};
 use super::stdio::notify;
 
 const FIRST_PAUSE: Duration = Duration::from_millis(100);
@@ -65,14 +65,13 @@ unsafe impl Sync for TimeoutMessage {}
 
 static TIMEOUT_MESSAGE: TimeoutMessage = TimeoutMessage(UnsafeCell::new(([0; LINE_CAPACITY], 0)));
 
-extern "C" fn on_alarm(_: c_int) {
+extern "C" fn on_alarm(_: c_int) -> ! {
     // SAFETY: armed only after the message was written; nothing writes it now.
     let (bytes, len) = unsafe { &*TIMEOUT_MESSAGE.0.get() };
     // SAFETY: fd 2 was checked open at start-up.
     let stderr = unsafe { BorrowedFd::borrow_raw(2) };
     let _ = rustix::io::write(stderr, bytes.get(..*len).unwrap_or_default());
-    // SAFETY: _exit is async-signal-safe and ends the process.
-    unsafe { libc::_exit(1) }
+    syscall::exit_group(1)
 }
 
 /// A hung connect or handshake cannot be interrupted portably from inside,
@@ -86,14 +85,11 @@ fn arm_timeout(seconds: u32) {
     let (bytes, len) = unsafe { &mut *TIMEOUT_MESSAGE.0.get() };
     bytes[..text.len()].copy_from_slice(text);
     *len = text.len();
-    // SAFETY: installs a handler that only writes and exits; alarm has no preconditions.
-    unsafe {
-        libc::signal(libc::SIGALRM, on_alarm as extern "C" fn(c_int) as usize);
-        libc::alarm(seconds);
-    }
+    // SAFETY: the handler only writes and exits, both async-signal-safe.
+    unsafe { syscall::set_action(SIGALRM, Action::Handle(on_alarm)) };
+    syscall::alarm(seconds);
 }
 
 fn disarm_timeout() {
-    // SAFETY: cancelling a pending alarm has no preconditions.
-    unsafe { libc::alarm(0) };
+    syscall::alarm(0);
 }

@@ -7,6 +7,8 @@ use rustix::fd::{AsFd, OwnedFd};
 use rustix::fs::{AtFlags, CWD, Mode, OFlags, RawDir, openat, statat};
 use sockproxy::case_match::CaseSearch;
 
+use super::cstr_until_nul;
+
 /// NAME_MAX plus the NUL.
 const NAME_CAPACITY: usize = 256;
 
@@ -35,7 +37,7 @@ pub fn recover_case(path: &mut [u8]) -> bool {
         }
         let mut name = [0u8; NAME_CAPACITY];
         name[..component.len()].copy_from_slice(component);
-        if statat(&dir, CStr::from_bytes_until_nul(&name).unwrap_or(c""), AtFlags::SYMLINK_NOFOLLOW).is_err() {
+        if statat(&dir, cstr_until_nul(&name).unwrap_or(c""), AtFlags::SYMLINK_NOFOLLOW).is_err() {
             if !find_unique(&dir, &mut name[..component.len()]) {
                 return false;
             }
@@ -43,7 +45,7 @@ pub fn recover_case(path: &mut [u8]) -> bool {
             changed = true;
         }
         if end < path.len() {
-            match open_dir(&dir, CStr::from_bytes_until_nul(&name).unwrap_or(c"")) {
+            match open_dir(&dir, cstr_until_nul(&name).unwrap_or(c"")) {
                 Some(next) => dir = next,
                 None => return false,
             }

@@ -9,7 +9,7 @@ use rustix::fd::{AsRawFd, BorrowedFd, OwnedFd};
 use sockproxy::cmsg::{CMSG_SPACE_ONE_FD, scm_rights};
 use sockproxy::failure::Failure;
 
-use super::libc;
+use super::syscall;
 
 const EINTR: c_int = linux_raw_sys::errno::EINTR as c_int;
 
@@ -32,12 +32,11 @@ pub fn send_fd(stdout: BorrowedFd<'_>, socket: &OwnedFd) -> Result<(), Failure<'
     loop {
         // SAFETY: `msg` points at one valid iovec and CMSG_SPACE_ONE_FD
         // initialised control bytes, all alive across the call.
-        let sent = unsafe { libc::sendmsg(stdout.as_raw_fd(), &msg, MSG_NOSIGNAL as c_int) };
-        if sent == 1 {
-            return Ok(());
-        }
-        // SAFETY: musl's errno location is valid for the calling thread.
-        let errno = if sent < 0 { unsafe { *libc::__errno_location() } } else { linux_raw_sys::errno::EIO as c_int };
+        let errno = match unsafe { syscall::sendmsg(stdout, &msg, MSG_NOSIGNAL) } {
+            Ok(1) => return Ok(()),
+            Ok(_) => linux_raw_sys::errno::EIO as c_int,
+            Err(errno) => errno,
+        };
         if errno != EINTR {
             return Err(Failure::SendFd(errno));
         }

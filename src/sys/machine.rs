@@ -8,6 +8,7 @@ use rustix::io::Errno;
 use rustix::event::PollFlags;
 use rustix::net::{RecvFlags, SendFlags, recv, send};
 use sockproxy::failure::{Failure, NspawnLayout, ScopeProblem};
+use sockproxy::json::Text;
 use sockproxy::machined::{MachineReply, REPLY_CAPACITY, REQUEST_CAPACITY, is_valid_machine_name, list_request, parse_machine_reply};
 use sockproxy::notice::Notice;
 use sockproxy::target::LOCAL_HOST_SOCKET;
@@ -38,26 +39,36 @@ pub fn connect_machine(
     if name == b".host" {
         return connect_unix(UnixAddress::Path(UnixPath::absolute(LOCAL_HOST_SOCKET)));
     }
-    let user = xdg_runtime_dir.filter(|dir| !dir.is_empty()).map(|dir| (dir, ask_machined(dir, name)));
-    let (runtime_dir, machine) = match user {
-        Some((dir, Ok(machine))) => (dir, machine),
-        _ => {
-            let user = user.and_then(|(_, answer)| answer.err());
-            if let (Some(problem), true) = (user, verbose) {
-                notify(&Notice::UserScopeUnusable(problem));
-            }
-            match ask_machined(SYSTEM_RUNTIME_DIR, name) {
-                Ok(machine) => (SYSTEM_RUNTIME_DIR, machine),
-                Err(system) => return Err(Failure::MachineLookup { name, user, system }),
-            }
+    let mut user = None;
+    if let Some(dir) = xdg_runtime_dir.filter(|dir| !dir.is_empty()) {
+        let problem = match ask_machined(dir, name) {
+            Ok(machine) => return connect_to(&machine, dir, name, port),
+            Err(problem) => problem,
+        };
+        if verbose {
+            notify(&Notice::UserScopeUnusable(problem));
         }
-    };
-    let is = |field: Option<sockproxy::json::Text<32>>, value: &[u8]| field.is_some_and(|text| text.is(value));
-    if is(machine.class, b"vm") {
+        user = Some(problem);
+    }
+    match ask_machined(SYSTEM_RUNTIME_DIR, name) {
+        Ok(machine) => connect_to(&machine, SYSTEM_RUNTIME_DIR, name, port),
+        Err(system) => Err(Failure::MachineLookup { name, user, system }),
+    }
+}
+
+/// Connects to the machine that the instance under `runtime_dir` described.
+fn connect_to(
+    machine: &MachineReply,
+    runtime_dir: &'static [u8],
+    name: &'static [u8],
+    port: &'static [u8],
+) -> Result<OwnedFd, Failure<'static>> {
+    let is = |field: &Option<Text<32>>, value: &[u8]| field.as_ref().is_some_and(|text| text.is(value));
+    if is(&machine.class, b"vm") {
         let cid = machine.vsock_cid.ok_or(Failure::MachineNoCid(name))?;
         return connect_vsock(VsockAddress { cid, port: parse_port(port)? });
     }
-    if is(machine.class, b"container") && is(machine.service, b"systemd-nspawn") {
+    if is(&machine.class, b"container") && is(&machine.service, b"systemd-nspawn") {
         return connect_nspawn(runtime_dir, name);
     }
     Err(Failure::MachineKindUnknown { name, class: machine.class, service: machine.service })

@@ -4,6 +4,7 @@ use core::mem::MaybeUninit;
 
 use rustix::fs::{CWD, readlinkat_raw};
 use sockproxy::failure::Failure;
+use sockproxy::packed_text::Texts;
 use sockproxy::ssh_config::{QUOTED_CAPACITY, fragment, quote_bin};
 use sockproxy::unix_address::PATH_CAPACITY;
 
@@ -22,7 +23,7 @@ pub fn print_ssh_config(argv0: &'static [u8]) -> Result<(), Failure<'static>> {
         // `path` may live in `link`, on this stack frame: report argv[0].
         return Err(Failure::UnquotablePath(argv0));
     };
-    for piece in fragment(quoted) {
+    for piece in fragment(&Texts::unpack(), quoted) {
         print(piece)?;
     }
     Ok(())

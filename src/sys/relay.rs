@@ -11,7 +11,7 @@ use rustix::net::{SendFlags, Shutdown, send, shutdown};
 use rustix::pipe::{SpliceFlags, splice};
 use sockproxy::failure::Failure;
 
-use super::libc;
+use super::syscall::{self, Action, SIGPIPE};
 
 /// Most bytes one splice call may move: a pipe holds 64 KiB by default.
 const SPLICE_CHUNK: usize = 1 << 20;
@@ -180,7 +180,7 @@ impl<'a> Flow<'a> {
 pub fn relay(socket: OwnedFd, stdin: BorrowedFd<'_>, stdout: BorrowedFd<'_>) -> Result<(), Failure<'static>> {
     // SAFETY: SIG_IGN installs no handler. A reader of stdout that went away
     // then shows up as EPIPE from write or splice, which we report.
-    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) };
+    unsafe { syscall::set_action(SIGPIPE, Action::Ignore) };
     // Our own socket only: stdin and stdout may be shared with ssh.
     fcntl_setfl(&socket, OFlags::NONBLOCK).map_err(|errno| Failure::Relay { to_target: true, errno: errno.raw_os_error() })?;
     let target = socket.as_fd();

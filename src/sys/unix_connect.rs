@@ -12,6 +12,7 @@ use sockproxy::number::format_u32;
 use sockproxy::unix_address::{PATH_CAPACITY, SUN_PATH_LEN, UnixAddress, split_parent};
 
 use super::case_recovery::recover_case;
+use super::cstr_until_nul;
 
 /// Why an AF_UNIX connect failed, for callers with messages of their own.
 pub enum UnixConnectError {
@@ -37,7 +38,7 @@ pub fn connect_unix_raw(address: UnixAddress<'_>) -> Result<OwnedFd, UnixConnect
         }
         UnixAddress::Path(path) => {
             let mut buf = [0u8; PATH_CAPACITY];
-            match path.to_cstr(&mut buf) {
+            match path.write_with_nul(&mut buf) {
                 None => Err(Errno::NAMETOOLONG),
                 Some(_) => connect_recovering_case(socket.as_fd(), &mut buf, path.len()),
             }
@@ -59,8 +60,9 @@ fn connect_recovering_case(socket: BorrowedFd<'_>, buf: &mut [u8; PATH_CAPACITY]
     }
 }
 
+/// `bytes_with_nul` ends with its only NUL (see UnixPath::write_with_nul).
 fn as_cstr(bytes_with_nul: &[u8]) -> &CStr {
-    CStr::from_bytes_with_nul(bytes_with_nul).unwrap_or(c"")
+    cstr_until_nul(bytes_with_nul).unwrap_or(c"")
 }
 
 /// Connects to a path of any length. `sun_path` holds 107 bytes and a NUL;

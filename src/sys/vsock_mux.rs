@@ -30,19 +30,25 @@ enum Reply {
 
 pub fn connect_vsock_mux(address: UnixAddress<'_>, port: u32, verbose: bool) -> Result<OwnedFd, Failure<'_>> {
     let socket = connect_unix(address)?;
-    let fail = |problem| Failure::Mux { address, port, problem };
-    let mut request = [0u8; REQUEST_MAX];
-    send_request(&socket, connect_request(port, &mut request)).map_err(fail)?;
-    set_socket_timeout(&socket, Timeout::Recv, Some(REPLY_TIMEOUT))
-        .map_err(|errno| fail(MuxProblem::SetTimeout(errno.raw_os_error())))?;
-    let reply = read_reply(&socket).map_err(fail)?;
-    // ssh gets the socket as a fresh connect would leave it.
-    set_socket_timeout(&socket, Timeout::Recv, None)
-        .map_err(|errno| fail(MuxProblem::SetTimeout(errno.raw_os_error())))?;
+    // One place builds the Failure: it is large, and each copy of it is code.
+    let reply = handshake(&socket, port).map_err(|problem| Failure::Mux { address, port, problem })?;
     if let (Reply::Silent, true) = (reply, verbose) {
         notify(&Notice::MuxSilent { address, port });
     }
     Ok(socket)
+}
+
+fn handshake(socket: &OwnedFd, port: u32) -> Result<Reply, MuxProblem> {
+    let set_timeout = |timeout| {
+        set_socket_timeout(socket, Timeout::Recv, timeout).map_err(|errno| MuxProblem::SetTimeout(errno.raw_os_error()))
+    };
+    let mut request = [0u8; REQUEST_MAX];
+    send_request(socket, connect_request(port, &mut request))?;
+    set_timeout(Some(REPLY_TIMEOUT))?;
+    let reply = read_reply(socket)?;
+    // ssh gets the socket as a fresh connect would leave it.
+    set_timeout(None)?;
+    Ok(reply)
 }
 
 /// Sends the CONNECT line, normally in one send. MSG_NOSIGNAL: a multiplexer
