@@ -52,14 +52,14 @@ fn file_type(fd: BorrowedFd<'_>) -> Option<FileType> {
 }
 
 impl<'a> Flow<'a> {
-    fn new(from: BorrowedFd<'a>, to: BorrowedFd<'a>, toward_target: bool) -> Self {
-        let (from_type, to_type) = (file_type(from), file_type(to));
+    /// `other` is the type of stdin or stdout, whichever end is not the target.
+    fn new(from: BorrowedFd<'a>, to: BorrowedFd<'a>, toward_target: bool, other: Option<FileType>) -> Self {
         Self {
             from,
             to,
             toward_target,
-            splice: from_type == Some(FileType::Fifo) || to_type == Some(FileType::Fifo),
-            to_socket: to_type == Some(FileType::Socket),
+            splice: other == Some(FileType::Fifo),
+            to_socket: toward_target || other == Some(FileType::Socket),
             waiting_for_room: false,
             start: 0,
             end: 0,
@@ -167,7 +167,9 @@ impl<'a> Flow<'a> {
         } else {
             // A stdout socket may be shared with stdin (`--relay` with one
             // socketpair end as both): only SHUT_WR tells its reader.
-            let _ = shutdown(self.to, Shutdown::Write);
+            if self.to_socket {
+                let _ = shutdown(self.to, Shutdown::Write);
+            }
             // SAFETY: `to` is fd 1 here, and nothing writes to it after this.
             unsafe { rustix::io::close(1) };
         }
@@ -183,8 +185,12 @@ pub fn relay(socket: OwnedFd, stdin: BorrowedFd<'_>, stdout: BorrowedFd<'_>) -> 
     unsafe { syscall::set_action(SIGPIPE, Action::Ignore) };
     // Our own socket only: stdin and stdout may be shared with ssh.
     fcntl_setfl(&socket, OFlags::NONBLOCK).map_err(|errno| Failure::Relay { to_target: true, errno: errno.raw_os_error() })?;
+    // The relay lasts as long as the session: leave the socket's directory,
+    // where a long path may have taken us, so that it does not stay busy
+    // (an unmount would fail).
+    let _ = rustix::process::chdir(c"/");
     let target = socket.as_fd();
-    let mut flows = [Flow::new(stdin, target, true), Flow::new(target, stdout, false)];
+    let mut flows = [Flow::new(stdin, target, true, file_type(stdin)), Flow::new(target, stdout, false, file_type(stdout))];
     let mut bufs = [[0u8; COPY_BUFFER]; 2];
     loop {
         // A finished direction is left out: a pipe at EOF reports POLLHUP forever.
