@@ -166,14 +166,24 @@ mod tests {
             (&[b"-v", b"-v", b"unix/x", b"22"], Ok(verbose)),
             (&[b"-vv", b"unix/x", b"22"], Err(Failure::UnknownOption(b"-vv"))),
             (&[b"--relay", b"unix/x", b"22"], Ok(with(Options { mode: Mode::Relay, ..Options::default() }))),
-            (&[b"--relay", b"--fdpass", b"unix/x", b"22"], Ok(with(Options { mode: Mode::FdPass, ..Options::default() }))),
+            (
+                &[b"--relay", b"--fdpass", b"unix/x", b"22"],
+                Ok(with(Options { mode: Mode::FdPass, ..Options::default() })),
+            ),
             (&[b"--wait", b"unix/x", b"22"], Ok(with(Options { wait: Some(60), ..Options::default() }))),
             (&[b"--wait=5", b"unix/x", b"22"], Ok(with(Options { wait: Some(5), ..Options::default() }))),
             (&[b"--wait=0", b"unix/x", b"22"], Ok(with(Options { wait: Some(0), ..Options::default() }))),
             (&[b"--wait=", b"unix/x", b"22"], Err(Failure::BadOptionValue(b"--wait="))),
             (&[b"--wait=5s", b"unix/x", b"22"], Err(Failure::BadOptionValue(b"--wait=5s"))),
             (&[b"--wait=-1", b"unix/x", b"22"], Err(Failure::BadOptionValue(b"--wait=-1"))),
-            (&[b"--wait", b"5", b"unix/x"], Ok(Command::Connect { host: b"5", port: b"unix/x", options: Options { wait: Some(60), ..Options::default() } })),
+            (
+                &[b"--wait", b"5", b"unix/x"],
+                Ok(Command::Connect {
+                    host: b"5",
+                    port: b"unix/x",
+                    options: Options { wait: Some(60), ..Options::default() },
+                }),
+            ),
             (&[b"--timeout=3", b"unix/x", b"22"], Ok(with(Options { timeout: Some(3), ..Options::default() }))),
             (&[b"--timeout=0", b"unix/x", b"22"], Err(Failure::BadOptionValue(b"--timeout=0"))),
             (&[b"--timeout", b"unix/x", b"22"], Err(Failure::UnknownOption(b"--timeout"))),
@@ -197,8 +207,14 @@ mod tests {
             (&[b"--help=yes"], Err(Failure::UnknownOption(b"--help=yes"))),
             // Arguments after HOST are positional even when they look like options.
             (&[b"vsock/3", b"-1"], Ok(Command::Connect { host: b"vsock/3", port: b"-1", options: Options::default() })),
-            (&[b"unix/x", b"--help"], Ok(Command::Connect { host: b"unix/x", port: b"--help", options: Options::default() })),
-            (&[b"--", b"--help", b"22"], Ok(Command::Connect { host: b"--help", port: b"22", options: Options::default() })),
+            (
+                &[b"unix/x", b"--help"],
+                Ok(Command::Connect { host: b"unix/x", port: b"--help", options: Options::default() }),
+            ),
+            (
+                &[b"--", b"--help", b"22"],
+                Ok(Command::Connect { host: b"--help", port: b"22", options: Options::default() }),
+            ),
         ];
         for (args, expected) in cases {
             assert_eq!(&parse(args), expected, "args {args:?}");

@@ -49,10 +49,7 @@ mod tests {
     #[test]
     fn exact_bytes_for_fd_7() {
         let ControlBuffer(bytes) = scm_rights(7);
-        assert_eq!(
-            bytes,
-            [20, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 7, 0, 0, 0, 0, 0, 0, 0]
-        );
+        assert_eq!(bytes, [20, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 7, 0, 0, 0, 0, 0, 0, 0]);
     }
 
     #[test]

@@ -27,12 +27,24 @@ pub enum Failure<'a> {
     StdFdClosed(u8),
     StdoutNotUnixSocket,
     StdoutCheck(i32),
-    Socket { family: &'static [u8], errno: i32 },
-    UnixConnect { address: UnixAddress<'a>, errno: i32 },
-    VsockConnect { address: VsockAddress, errno: i32 },
+    Socket {
+        family: &'static [u8],
+        errno: i32,
+    },
+    UnixConnect {
+        address: UnixAddress<'a>,
+        errno: i32,
+    },
+    VsockConnect {
+        address: VsockAddress,
+        errno: i32,
+    },
     SendFd(i32),
     /// Copying bytes in relay mode; `to_target` tells the direction.
-    Relay { to_target: bool, errno: i32 },
+    Relay {
+        to_target: bool,
+        errno: i32,
+    },
     StdoutWrite(i32),
     /// `--timeout` ran out while connecting.
     TimedOut(u32),
@@ -42,15 +54,32 @@ pub enum Failure<'a> {
     OwnPath(i32),
     UnquotablePath(&'a [u8]),
     /// The vsock-mux handshake with the multiplexer at `address` for `port`.
-    Mux { address: UnixAddress<'a>, port: u32, problem: MuxProblem },
+    Mux {
+        address: UnixAddress<'a>,
+        port: u32,
+        problem: MuxProblem,
+    },
     BadMachineName(&'a [u8]),
     /// Neither machined instance could say what the machine is; `user` is
     /// `None` when XDG_RUNTIME_DIR is not set.
-    MachineLookup { name: &'a [u8], user: Option<ScopeProblem>, system: ScopeProblem },
+    MachineLookup {
+        name: &'a [u8],
+        user: Option<ScopeProblem>,
+        system: ScopeProblem,
+    },
     MachineNoCid(&'a [u8]),
-    MachineKindUnknown { name: &'a [u8], class: Option<Text<32>>, service: Option<Text<32>> },
+    MachineKindUnknown {
+        name: &'a [u8],
+        class: Option<Text<32>>,
+        service: Option<Text<32>>,
+    },
     /// The socket systemd-nspawn exports for the container's sshd.
-    NspawnConnect { runtime_dir: &'a [u8], name: &'a [u8], layout: NspawnLayout, errno: i32 },
+    NspawnConnect {
+        runtime_dir: &'a [u8],
+        name: &'a [u8],
+        layout: NspawnLayout,
+        errno: i32,
+    },
 }
 
 /// Why one machined instance gave no usable answer.
@@ -192,7 +221,11 @@ impl Failure<'_> {
                 line.text(b"Failed to send socket to ssh: ").errno(errno);
             }
             Self::Relay { to_target, errno } => {
-                line.text(if to_target { b"Failed to relay from ssh to the target: " } else { b"Failed to relay from the target to ssh: " });
+                line.text(if to_target {
+                    b"Failed to relay from ssh to the target: "
+                } else {
+                    b"Failed to relay from the target to ssh: "
+                });
                 line.errno(errno);
             }
             Self::StdoutWrite(errno) => {
@@ -425,10 +458,22 @@ mod tests {
         let mux = |problem| Failure::Mux { address, port: 22, problem };
         let cases: &[(Failure, &str)] = &[
             (mux(MuxProblem::NotOpen), "Port 22 on /run/vm.sock is not open\n"),
-            (mux(MuxProblem::Send(104)), "Failed to send CONNECT 22 to vsock multiplexer /run/vm.sock: Connection reset by peer\n"),
-            (mux(MuxProblem::Recv(5)), "Failed to read the reply of vsock multiplexer /run/vm.sock: Input/output error\n"),
-            (mux(MuxProblem::SetTimeout(22)), "Failed to set a receive timeout for vsock multiplexer /run/vm.sock: Invalid argument\n"),
-            (mux(MuxProblem::BadReply(reply(b"OK\n"))), "Invalid reply of vsock multiplexer /run/vm.sock to CONNECT 22: OK\\x0a\n"),
+            (
+                mux(MuxProblem::Send(104)),
+                "Failed to send CONNECT 22 to vsock multiplexer /run/vm.sock: Connection reset by peer\n",
+            ),
+            (
+                mux(MuxProblem::Recv(5)),
+                "Failed to read the reply of vsock multiplexer /run/vm.sock: Input/output error\n",
+            ),
+            (
+                mux(MuxProblem::SetTimeout(22)),
+                "Failed to set a receive timeout for vsock multiplexer /run/vm.sock: Invalid argument\n",
+            ),
+            (
+                mux(MuxProblem::BadReply(reply(b"OK\n"))),
+                "Invalid reply of vsock multiplexer /run/vm.sock to CONNECT 22: OK\\x0a\n",
+            ),
             (
                 mux(MuxProblem::ClosedMidReply(reply(b"OK 12"))),
                 "vsock multiplexer /run/vm.sock closed the connection in the middle of its reply to CONNECT 22: OK 12\n",
@@ -469,11 +514,19 @@ mod tests {
                 "Failed to look up machine vm1: user scope: malformed reply: unexpected byte at byte 7; system scope: org.varlink.service.MethodNotFound\n",
             ),
             (
-                Failure::MachineLookup { name: b"x", user: Some(ScopeProblem::TimedOut), system: ScopeProblem::TooLarge },
+                Failure::MachineLookup {
+                    name: b"x",
+                    user: Some(ScopeProblem::TimedOut),
+                    system: ScopeProblem::TooLarge,
+                },
                 "Failed to look up machine x: user scope: no reply within 5 s; system scope: reply larger than 64 KiB\n",
             ),
             (
-                Failure::MachineLookup { name: b"x", user: Some(ScopeProblem::ClosedEarly), system: ScopeProblem::BadJson(JsonError::Truncated) },
+                Failure::MachineLookup {
+                    name: b"x",
+                    user: Some(ScopeProblem::ClosedEarly),
+                    system: ScopeProblem::BadJson(JsonError::Truncated),
+                },
                 "Failed to look up machine x: user scope: connection closed before the reply ended; system scope: malformed reply: truncated\n",
             ),
             (Failure::MachineNoCid(b"vm1"), "Machine vm1 has no AF_VSOCK CID assigned.\n"),
@@ -498,7 +551,12 @@ mod tests {
                 "Failed to connect to AF_UNIX socket /run/systemd/nspawn/ct/unix-export/ssh: No such file or directory (are sshd and systemd-ssh-generator installed and enabled in the container?)\n",
             ),
             (
-                Failure::NspawnConnect { runtime_dir: b"/run/user/0", name: b"ct", layout: NspawnLayout::Old, errno: 13 },
+                Failure::NspawnConnect {
+                    runtime_dir: b"/run/user/0",
+                    name: b"ct",
+                    layout: NspawnLayout::Old,
+                    errno: 13,
+                },
                 "Failed to connect to AF_UNIX socket /run/user/0/systemd/nspawn/unix-export/ct/ssh: Permission denied\n",
             ),
         ];
@@ -520,7 +578,11 @@ mod tests {
             Failure::VsockConnect { address: vsock, errno: 104 },
             Failure::Mux { address: path, port: 22, problem: MuxProblem::NotOpen },
             Failure::MachineLookup { name: b"m", user: None, system: ScopeProblem::NoSuchMachine },
-            Failure::MachineLookup { name: b"m", user: Some(ScopeProblem::NoSuchMachine), system: ScopeProblem::Unreachable(2) },
+            Failure::MachineLookup {
+                name: b"m",
+                user: Some(ScopeProblem::NoSuchMachine),
+                system: ScopeProblem::Unreachable(2),
+            },
             Failure::NspawnConnect { runtime_dir: b"/run", name: b"m", layout: NspawnLayout::Current, errno: 2 },
         ];
         for failure in transient {
@@ -532,7 +594,11 @@ mod tests {
             Failure::VsockConnect { address: vsock, errno: 97 },
             Failure::Mux { address: path, port: 22, problem: MuxProblem::BadReply(ReplyReader::new()) },
             Failure::MachineLookup { name: b"m", user: None, system: ScopeProblem::TimedOut },
-            Failure::MachineLookup { name: b"m", user: Some(ScopeProblem::TooLarge), system: ScopeProblem::NoSuchMachine },
+            Failure::MachineLookup {
+                name: b"m",
+                user: Some(ScopeProblem::TooLarge),
+                system: ScopeProblem::NoSuchMachine,
+            },
             Failure::MachineNoCid(b"m"),
             Failure::BadPort(b"x"),
             Failure::Socket { family: b"AF_UNIX", errno: 24 },
@@ -546,7 +612,10 @@ mod tests {
     fn our_own_messages() {
         let cases: &[(Failure, &str)] = &[
             (Failure::UnknownOption(b"--frob"), "Unknown option: --frob (see --help)\n"),
-            (Failure::Relay { to_target: true, errno: 104 }, "Failed to relay from ssh to the target: Connection reset by peer\n"),
+            (
+                Failure::Relay { to_target: true, errno: 104 },
+                "Failed to relay from ssh to the target: Connection reset by peer\n",
+            ),
             (Failure::Relay { to_target: false, errno: 32 }, "Failed to relay from the target to ssh: Broken pipe\n"),
             (Failure::TimedOut(3), "Timed out after 3 s connecting to the target (--timeout).\n"),
             (Failure::BadOptionValue(b"--wait=x"), "Invalid value in option: --wait=x (a number of seconds)\n"),
@@ -559,7 +628,10 @@ mod tests {
                 "Standard output is not an AF_UNIX socket, so --fdpass cannot pass the connection (ssh needs ProxyUseFdpass yes).\n",
             ),
             (Failure::StdoutCheck(9), "Failed to check standard output: Bad file descriptor\n"),
-            (Failure::Socket { family: b"AF_VSOCK", errno: 97 }, "Failed to create AF_VSOCK socket: Address family not supported by protocol\n"),
+            (
+                Failure::Socket { family: b"AF_VSOCK", errno: 97 },
+                "Failed to create AF_VSOCK socket: Address family not supported by protocol\n",
+            ),
             (Failure::SendFd(32), "Failed to send socket to ssh: Broken pipe\n"),
             (Failure::StdoutWrite(28), "Failed to write to standard output: No space left on device\n"),
             (

@@ -57,7 +57,8 @@ impl Line {
     /// control bytes become `\xNN`. Other bytes, UTF-8 included, stay as they
     /// are. Beyond QUOTED_MAX bytes only the head and the tail are shown.
     pub fn quoted(&mut self, bytes: &[u8]) -> &mut Self {
-        match (bytes.get(..QUOTED_MAX / 2), bytes.len().checked_sub(QUOTED_MAX / 2).and_then(|tail| bytes.get(tail..))) {
+        match (bytes.get(..QUOTED_MAX / 2), bytes.len().checked_sub(QUOTED_MAX / 2).and_then(|tail| bytes.get(tail..)))
+        {
             (Some(head), Some(tail)) if bytes.len() > QUOTED_MAX => self.escaped(head).text(ELLIPSIS).escaped(tail),
             _ => self.escaped(bytes),
         }
@@ -139,8 +140,18 @@ mod tests {
 
     #[test]
     fn unknown_errno_gets_number() {
-        assert_eq!(render(|l| { l.errno(4000); }), b"Unknown error 4000\n");
-        assert_eq!(render(|l| { l.errno(-5); }), b"Unknown error -5\n");
+        assert_eq!(
+            render(|l| {
+                l.errno(4000);
+            }),
+            b"Unknown error 4000\n"
+        );
+        assert_eq!(
+            render(|l| {
+                l.errno(-5);
+            }),
+            b"Unknown error -5\n"
+        );
     }
 
     #[test]
@@ -154,7 +165,12 @@ mod tests {
         let expected = [&b"path "[..], &[b'h'; 100], b"...", &[b't'; 100], b": tail\n"].concat();
         assert_eq!(out, expected);
         let exactly = vec![b'x'; QUOTED_MAX];
-        assert_eq!(render(|l| { l.quoted(&exactly); }), [&exactly[..], b"\n"].concat());
+        assert_eq!(
+            render(|l| {
+                l.quoted(&exactly);
+            }),
+            [&exactly[..], b"\n"].concat()
+        );
     }
 
     #[test]

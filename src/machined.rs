@@ -78,7 +78,11 @@ fn set_once<T>(slot: &mut Option<T>, value: T, at: usize) -> Result<(), JsonErro
 
 /// `set_once` for a string, decoded in place rather than copied in. A second
 /// value is still read, and so checked, before it is refused.
-fn string_once<const N: usize>(reader: &mut Reader<'_>, slot: &mut Option<Text<N>>, at: usize) -> Result<(), JsonError> {
+fn string_once<const N: usize>(
+    reader: &mut Reader<'_>,
+    slot: &mut Option<Text<N>>,
+    at: usize,
+) -> Result<(), JsonError> {
     match slot {
         Some(_) => {
             reader.string(&mut Text::<0>::new())?;
@@ -146,12 +150,31 @@ mod tests {
 
     #[test]
     fn machine_names() {
-        for good in [&b"foo"[..], b"my-vm", b"vm1.example", b"A-b-C", b".host", b"0", &[b'a'; 64], b"a--b", b"0-0.x-y"] {
+        for good in [&b"foo"[..], b"my-vm", b"vm1.example", b"A-b-C", b".host", b"0", &[b'a'; 64], b"a--b", b"0-0.x-y"]
+        {
             assert!(is_valid_machine_name(good), "{:?}", String::from_utf8_lossy(good));
         }
         for bad in [
-            &b""[..], b".", b"..", b"a/b", b"/x", b"a..b", b".a", b"a.", b"a_b", b"a b", b"a\"b", b"\xc3\xa9",
-            b"a\nb", b"..host", &[b'a'; 65], b"-a", b"a-", b"a.-b", b"a-.b", b"-",
+            &b""[..],
+            b".",
+            b"..",
+            b"a/b",
+            b"/x",
+            b"a..b",
+            b".a",
+            b"a.",
+            b"a_b",
+            b"a b",
+            b"a\"b",
+            b"\xc3\xa9",
+            b"a\nb",
+            b"..host",
+            &[b'a'; 65],
+            b"-a",
+            b"a-",
+            b"a.-b",
+            b"a-.b",
+            b"-",
         ] {
             assert!(!is_valid_machine_name(bad), "{:?}", String::from_utf8_lossy(bad));
         }
@@ -190,7 +213,8 @@ mod tests {
 
     #[test]
     fn reply_shapes() {
-        let container = reply(r#"{"parameters":{"class":"container","service":"systemd-nspawn","name":"ct"}}"#).unwrap();
+        let container =
+            reply(r#"{"parameters":{"class":"container","service":"systemd-nspawn","name":"ct"}}"#).unwrap();
         assert!(container.class.unwrap().is(b"container"));
         assert!(container.service.unwrap().is(b"systemd-nspawn"));
         assert_eq!(container.vsock_cid, None);
@@ -237,7 +261,10 @@ mod tests {
             (r#"{"error":"a","error":"b"}"#, JsonError::DuplicateKey(21)),
             (r#"{"parameters":{"class":"vm"}"#, JsonError::Truncated),
             (r#"{"parameters":{"class":"vm"}} x"#, JsonError::Unexpected(30)),
-            (r#"{"parameters":{"x":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}}"#, JsonError::TooDeep(49)),
+            (
+                r#"{"parameters":{"x":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}}"#,
+                JsonError::TooDeep(49),
+            ),
         ];
         for (doc, error) in cases {
             assert_eq!(reply(doc), Err(*error), "{doc}");

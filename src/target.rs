@@ -13,7 +13,10 @@ pub enum Target<'a> {
     Unix(UnixAddress<'a>),
     Vsock(VsockAddress),
     /// Hybrid vsock behind an AF_UNIX multiplexer (Firecracker, cloud-hypervisor).
-    VsockMux { address: UnixAddress<'a>, port: u32 },
+    VsockMux {
+        address: UnixAddress<'a>,
+        port: u32,
+    },
     /// A machine registered with systemd-machined.
     Machine(&'a [u8]),
 }
@@ -91,7 +94,11 @@ mod tests {
             (b"vsock/3", b"", Err(Failure::BadPort(b""))),
             (b"vsock/3", b"4294967295", Err(Failure::BadPort(b"4294967295"))),
             (b"vsock-mux/run/vm.sock", b"22", Ok(Target::VsockMux { address: path(true, b"run/vm.sock"), port: 22 })),
-            (b"vsock-mux%/run/vm.sock", b"22", Ok(Target::VsockMux { address: path(false, b"/run/vm.sock"), port: 22 })),
+            (
+                b"vsock-mux%/run/vm.sock",
+                b"22",
+                Ok(Target::VsockMux { address: path(false, b"/run/vm.sock"), port: 22 }),
+            ),
             (b"vsock-mux/@vm", b"1024", Ok(Target::VsockMux { address: UnixAddress::Abstract(b"vm"), port: 1024 })),
             (b"vsock-mux/./vm.sock", b"0", Ok(Target::VsockMux { address: path(false, b"./vm.sock"), port: 0 })),
             (b"vsock-mux/run/vm.sock", b"22\nFOO 1", Err(Failure::BadPort(b"22\nFOO 1"))),

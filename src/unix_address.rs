@@ -1,6 +1,5 @@
 //! `unix/PATH` addresses: the leading-`/` rule, `./` paths, abstract `@name`.
 
-
 use crate::failure::Failure;
 
 /// Bytes in `sockaddr_un.sun_path`.

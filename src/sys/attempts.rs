@@ -12,8 +12,8 @@ use sockproxy::line::{LINE_CAPACITY, Line};
 use sockproxy::notice::Notice;
 
 use super::deadline::Deadline;
-use super::syscall::{self, Action, SIGALRM};
 use super::stdio::notify;
+use super::syscall::{self, Action, SIGALRM};
 
 const FIRST_PAUSE: Duration = Duration::from_millis(100);
 const LONGEST_PAUSE: Duration = Duration::from_secs(1);
@@ -25,9 +25,10 @@ pub fn connect<'a>(
     mut attempt: impl FnMut() -> Result<OwnedFd, Failure<'a>>,
 ) -> Result<OwnedFd, Failure<'a>> {
     let deadline = match options.wait {
-        Some(seconds) if seconds > 0 => {
-            Some(Deadline::after(Duration::from_secs(u64::from(seconds))).map_err(|errno| Failure::Timer(errno.raw_os_error()))?)
-        }
+        Some(seconds) if seconds > 0 => Some(
+            Deadline::after(Duration::from_secs(u64::from(seconds)))
+                .map_err(|errno| Failure::Timer(errno.raw_os_error()))?,
+        ),
         _ => None,
     };
     let mut pause = FIRST_PAUSE;

@@ -3,13 +3,15 @@
 
 use core::time::Duration;
 
+use rustix::event::PollFlags;
 use rustix::fd::OwnedFd;
 use rustix::io::Errno;
-use rustix::event::PollFlags;
 use rustix::net::{RecvFlags, SendFlags, recv, send};
 use sockproxy::failure::{Failure, NspawnLayout, ScopeProblem};
 use sockproxy::json::Text;
-use sockproxy::machined::{MachineReply, REPLY_CAPACITY, REQUEST_CAPACITY, is_valid_machine_name, list_request, parse_machine_reply};
+use sockproxy::machined::{
+    MachineReply, REPLY_CAPACITY, REQUEST_CAPACITY, is_valid_machine_name, list_request, parse_machine_reply,
+};
 use sockproxy::notice::Notice;
 use sockproxy::target::LOCAL_HOST_SOCKET;
 use sockproxy::unix_address::{PATH_CAPACITY, UnixAddress, UnixPath};
@@ -114,7 +116,8 @@ fn connect_layout(runtime_dir: &[u8], name: &[u8], layout: NspawnLayout) -> Resu
 /// One `io.systemd.Machine.List` exchange with the instance under `runtime_dir`.
 fn ask_machined(runtime_dir: &[u8], name: &[u8]) -> Result<MachineReply, ScopeProblem> {
     let mut path = [0u8; PATH_CAPACITY];
-    let path = join(&mut path, &[runtime_dir, SOCKET_UNDER_RUNTIME_DIR]).ok_or(ScopeProblem::Unreachable(Errno::NAMETOOLONG.raw_os_error()))?;
+    let path = join(&mut path, &[runtime_dir, SOCKET_UNDER_RUNTIME_DIR])
+        .ok_or(ScopeProblem::Unreachable(Errno::NAMETOOLONG.raw_os_error()))?;
     let socket = match connect_unix_raw(UnixAddress::Path(UnixPath::absolute(path))) {
         Ok(socket) => socket,
         Err(UnixConnectError::Socket(errno) | UnixConnectError::Connect(errno)) => {
@@ -157,7 +160,11 @@ fn send_all(socket: &OwnedFd, mut bytes: &[u8], deadline: &Deadline) -> Result<(
 }
 
 /// Reads one NUL-terminated Varlink message (without the NUL) into `buf`.
-fn receive_message<'b>(socket: &OwnedFd, buf: &'b mut [u8; REPLY_CAPACITY], deadline: &Deadline) -> Result<&'b [u8], ScopeProblem> {
+fn receive_message<'b>(
+    socket: &OwnedFd,
+    buf: &'b mut [u8; REPLY_CAPACITY],
+    deadline: &Deadline,
+) -> Result<&'b [u8], ScopeProblem> {
     let mut len = 0;
     loop {
         ready(socket, PollFlags::IN, deadline)?;

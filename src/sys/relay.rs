@@ -184,13 +184,15 @@ pub fn relay(socket: OwnedFd, stdin: BorrowedFd<'_>, stdout: BorrowedFd<'_>) -> 
     // then shows up as EPIPE from write or splice, which we report.
     unsafe { syscall::set_action(SIGPIPE, Action::Ignore) };
     // Our own socket only: stdin and stdout may be shared with ssh.
-    fcntl_setfl(&socket, OFlags::NONBLOCK).map_err(|errno| Failure::Relay { to_target: true, errno: errno.raw_os_error() })?;
+    fcntl_setfl(&socket, OFlags::NONBLOCK)
+        .map_err(|errno| Failure::Relay { to_target: true, errno: errno.raw_os_error() })?;
     // The relay lasts as long as the session: leave the socket's directory,
     // where a long path may have taken us, so that it does not stay busy
     // (an unmount would fail).
     let _ = rustix::process::chdir(c"/");
     let target = socket.as_fd();
-    let mut flows = [Flow::new(stdin, target, true, file_type(stdin)), Flow::new(target, stdout, false, file_type(stdout))];
+    let mut flows =
+        [Flow::new(stdin, target, true, file_type(stdin)), Flow::new(target, stdout, false, file_type(stdout))];
     let mut bufs = [[0u8; COPY_BUFFER]; 2];
     loop {
         // A finished direction is left out: a pipe at EOF reports POLLHUP forever.

@@ -8,7 +8,9 @@ use core::arch::{asm, global_asm};
 use core::ffi::c_int;
 use core::mem::size_of;
 
-use linux_raw_sys::general::{__NR_alarm, __NR_exit_group, __NR_rt_sigaction, __NR_rt_sigreturn, __NR_sendmsg, SA_RESTORER};
+use linux_raw_sys::general::{
+    __NR_alarm, __NR_exit_group, __NR_rt_sigaction, __NR_rt_sigreturn, __NR_sendmsg, SA_RESTORER,
+};
 use linux_raw_sys::net::msghdr;
 use rustix::fd::{AsRawFd, BorrowedFd};
 
@@ -95,7 +97,12 @@ pub unsafe fn set_action(signal: u32, action: Action) {
         Action::Ignore => 1,
         Action::Handle(handler) => handler as usize,
     };
-    let new = KernelSigaction { handler, flags: u64::from(SA_RESTORER), restorer: sockproxy_restore_rt as *const () as usize, mask: 0 };
+    let new = KernelSigaction {
+        handler,
+        flags: u64::from(SA_RESTORER),
+        restorer: sockproxy_restore_rt as *const () as usize,
+        mask: 0,
+    };
     // SAFETY: `new` is a valid kernel sigaction, alive across the call; no old
     // action is asked for; the mask is 8 bytes. The handler is the caller's.
     unsafe { syscall4(__NR_rt_sigaction, signal as usize, (&raw const new) as usize, 0, size_of::<u64>()) };

@@ -33,9 +33,7 @@ pub fn connect_unix_raw(address: UnixAddress<'_>) -> Result<OwnedFd, UnixConnect
     let socket = socket_with(AddressFamily::UNIX, SocketType::STREAM, SocketFlags::CLOEXEC, None)
         .map_err(|errno| UnixConnectError::Socket(errno.raw_os_error()))?;
     let result = match address {
-        UnixAddress::Abstract(name) => {
-            SocketAddrUnix::new_abstract_name(name).and_then(|addr| connect(&socket, &addr))
-        }
+        UnixAddress::Abstract(name) => SocketAddrUnix::new_abstract_name(name).and_then(|addr| connect(&socket, &addr)),
         UnixAddress::Path(path) => {
             let mut buf = [0u8; PATH_CAPACITY];
             match path.write_with_nul(&mut buf) {

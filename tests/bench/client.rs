@@ -9,7 +9,9 @@ use crate::spawn::{self, Argv};
 /// then run COUNT start-ups one after another. Exit status 1 on the first failure.
 pub fn main(args: &[String]) -> std::process::ExitCode {
     let result = (|| -> Result<(), String> {
-        let [count, style, command @ ..] = args else { return Err("usage: bench client COUNT fdpass|exit ARGV...".into()) };
+        let [count, style, command @ ..] = args else {
+            return Err("usage: bench client COUNT fdpass|exit ARGV...".into());
+        };
         let count: usize = count.parse().map_err(|_| format!("bad count {count}"))?;
         let style = match style.as_str() {
             "fdpass" => Style::FdPass,
@@ -17,7 +19,10 @@ pub fn main(args: &[String]) -> std::process::ExitCode {
             _ => return Err(format!("bad style {style}")),
         };
         let argv = Argv::new(command);
-        std::io::stdout().write_all(b"r").and_then(|()| std::io::stdout().flush()).map_err(|e| format!("ready: {e}"))?;
+        std::io::stdout()
+            .write_all(b"r")
+            .and_then(|()| std::io::stdout().flush())
+            .map_err(|e| format!("ready: {e}"))?;
         let _ = std::io::stdin().read_to_end(&mut Vec::new());
         for _ in 0..count {
             handoff::play(style, |stdin, stdout| spawn::spawn(&argv, stdin, stdout))?;

@@ -8,8 +8,8 @@ use std::time::Instant;
 use crate::handoff::{self, Style};
 use crate::listener::{Listener, Reply};
 use crate::spawn::{self, Argv};
-use crate::stats::{self, Summary};
 use crate::startup::unix_host;
+use crate::stats::{self, Summary};
 use crate::table::Table;
 use crate::{Bench, cleanup, client, paths, probe, tools};
 
@@ -35,8 +35,20 @@ pub fn run(bench: &Bench) -> Result<(), String> {
     let short_what = format!("ssh-sockproxy unix/, {}-byte path", paths::len(&short));
     let mut cases = Vec::new();
     for clients in [1, 8, 64] {
-        cases.push(Case { what: short_what.clone(), clients, argv: proxy(unix_host(&short)), style: Style::FdPass, floor: false });
-        cases.push(Case { what: "no-op (floor)".into(), clients, argv: vec![bench.noop.clone().into()], style: Style::Exit, floor: true });
+        cases.push(Case {
+            what: short_what.clone(),
+            clients,
+            argv: proxy(unix_host(&short)),
+            style: Style::FdPass,
+            floor: false,
+        });
+        cases.push(Case {
+            what: "no-op (floor)".into(),
+            clients,
+            argv: vec![bench.noop.clone().into()],
+            style: Style::Exit,
+            floor: true,
+        });
     }
     cases.push(Case {
         what: format!("ssh-sockproxy unix/, {}-byte path", paths::len(&long)),
@@ -79,7 +91,15 @@ pub fn run(bench: &Bench) -> Result<(), String> {
 
     let strace = tools::strace();
     let baseline = summaries[0].median;
-    let mut table = Table::new(&["what", "clients", "hand-offs/s", "min–max", "÷ 1 client, short path", "÷ floor, same clients", "syscalls"]);
+    let mut table = Table::new(&[
+        "what",
+        "clients",
+        "hand-offs/s",
+        "min–max",
+        "÷ 1 client, short path",
+        "÷ floor, same clients",
+        "syscalls",
+    ]);
     for (case, summary) in cases.iter().zip(&summaries) {
         let floor = cases.iter().zip(&summaries).find(|(c, _)| c.floor && c.clients == case.clients);
         let syscalls = match (&strace, case.clients) {

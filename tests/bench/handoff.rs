@@ -37,7 +37,10 @@ impl Proc for crate::spawn::Child {
 
 /// Runs one start-up: `launch(stdin, stdout)` starts the command. Returns the
 /// time from just before the launch to the reaped exit, and the process.
-pub fn play<P: Proc>(style: Style, launch: impl FnOnce(RawFd, RawFd) -> std::io::Result<P>) -> Result<(Duration, P), String> {
+pub fn play<P: Proc>(
+    style: Style,
+    launch: impl FnOnce(RawFd, RawFd) -> std::io::Result<P>,
+) -> Result<(Duration, P), String> {
     match style {
         Style::FdPass | Style::Exit => {
             let (ours, theirs) = UnixStream::pair().map_err(|e| format!("socketpair: {e}"))?;

@@ -16,7 +16,8 @@ pub struct Syscalls(pub Vec<String>);
 /// from its execve on, not the harness) and reads every call from the trace.
 /// `strace -c` would leave out exit_group, which never returns; this counts it.
 pub fn syscalls(strace: &Path, style: Style, argv: &[OsString], trace: &Path) -> Result<Syscalls, String> {
-    let mut wrapped: Vec<OsString> = vec![strace.into(), "-f".into(), "-qq".into(), "-o".into(), trace.into(), "--".into()];
+    let mut wrapped: Vec<OsString> =
+        vec![strace.into(), "-f".into(), "-qq".into(), "-o".into(), trace.into(), "--".into()];
     wrapped.extend(argv.iter().cloned());
     let wrapped = Argv::new(&wrapped);
     handoff::play(style, |stdin, stdout| spawn::spawn(&wrapped, stdin, stdout))?;

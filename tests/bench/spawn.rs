@@ -19,10 +19,8 @@ pub struct Argv {
 impl Argv {
     /// `args[0]` is the program's path (no PATH search).
     pub fn new<S: AsRef<OsStr>>(args: &[S]) -> Argv {
-        let strings: Vec<CString> = args
-            .iter()
-            .map(|a| CString::new(a.as_ref().as_bytes()).expect("argument without NUL"))
-            .collect();
+        let strings: Vec<CString> =
+            args.iter().map(|a| CString::new(a.as_ref().as_bytes()).expect("argument without NUL")).collect();
         let mut pointers: Vec<*mut c_char> = strings.iter().map(|s| s.as_ptr().cast_mut()).collect();
         pointers.push(std::ptr::null_mut());
         Argv { _strings: strings, pointers }

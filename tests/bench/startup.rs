@@ -53,12 +53,9 @@ pub fn run(bench: &Bench) -> Result<(), String> {
     ];
     let mut skipped = Vec::new();
     match tools::socat() {
-        Ok(socat) => subjects.push(Subject::new(
-            "socat",
-            &socat,
-            &["-", &format!("UNIX-CONNECT:{socket_text}")],
-            Style::Relay,
-        )),
+        Ok(socat) => {
+            subjects.push(Subject::new("socat", &socat, &["-", &format!("UNIX-CONNECT:{socket_text}")], Style::Relay))
+        }
         Err(why) => skipped.push(format!("socat: {why}")),
     }
     match tools::systemd_ssh_proxy() {
@@ -108,12 +105,14 @@ pub fn run(bench: &Bench) -> Result<(), String> {
 
 fn timing_table(subjects: &[Subject], summaries: &[Summary]) {
     // Ratios to the floor, /bin/true and each peer that ran.
-    let references: Vec<usize> = (0..subjects.len()).filter(|&i| !subjects[i].name.starts_with("ssh-sockproxy")).collect();
+    let references: Vec<usize> =
+        (0..subjects.len()).filter(|&i| !subjects[i].name.starts_with("ssh-sockproxy")).collect();
     let mut headers = vec!["command".to_string(), "median".into(), "p10".into(), "p90".into()];
     headers.extend(references.iter().map(|&r| format!("÷ {}", subjects[r].name)));
     let mut table = Table::new(&headers.iter().map(String::as_str).collect::<Vec<_>>());
     for (subject, summary) in subjects.iter().zip(summaries) {
-        let mut row = vec![subject.name.clone(), stats::ms(summary.median), stats::ms(summary.p10), stats::ms(summary.p90)];
+        let mut row =
+            vec![subject.name.clone(), stats::ms(summary.median), stats::ms(summary.p10), stats::ms(summary.p90)];
         row.extend(references.iter().map(|&r| stats::ratio(summary.median / summaries[r].median)));
         table.row(row);
     }
@@ -132,7 +131,8 @@ fn resources_table(bench: &Bench, subjects: &[Subject]) -> Result<(), String> {
         let syscalls = match &strace {
             Ok(strace) => {
                 let trace = bench.dir.join("strace.out");
-                let calls = probe::syscalls(strace, subject.style, &subject.argv, &trace).map_err(|e| format!("{}: {e}", subject.name))?;
+                let calls = probe::syscalls(strace, subject.style, &subject.argv, &trace)
+                    .map_err(|e| format!("{}: {e}", subject.name))?;
                 if subject.style == Style::FdPass && subject.binary == bench.proxy {
                     sequence = Some(calls.sequence());
                 }

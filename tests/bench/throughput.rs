@@ -99,8 +99,13 @@ pub fn run(bench: &Bench) -> Result<(), String> {
     let summaries: Vec<Summary> = rates.iter().map(|r| Summary::of(r)).collect();
     let times: Vec<Summary> = seconds.iter().map(|s| Summary::of(s)).collect();
     let references: Vec<usize> = (0..modes.len()).filter(|&i| modes[i].name != "ssh-sockproxy, relay").collect();
-    let mut headers =
-        vec!["ProxyCommand".to_string(), "ProxyUseFdpass".into(), "median MB/s".into(), "min–max".into(), "median s".into()];
+    let mut headers = vec![
+        "ProxyCommand".to_string(),
+        "ProxyUseFdpass".into(),
+        "median MB/s".into(),
+        "min–max".into(),
+        "median s".into(),
+    ];
     headers.extend(references.iter().map(|&r| format!("÷ {}", modes[r].name)));
     let mut table = Table::new(&headers.iter().map(String::as_str).collect::<Vec<_>>());
     for ((mode, summary), time) in modes.iter().zip(&summaries).zip(&times) {

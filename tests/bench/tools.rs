@@ -45,7 +45,11 @@ pub fn socat() -> Tool {
 
 /// Upstream systemd-ssh-proxy (systemd 256 and later); not on PATH where distributions install it.
 pub fn systemd_ssh_proxy() -> Tool {
-    find(Some("SYSTEMD_SSH_PROXY"), "systemd-ssh-proxy", &["/usr/lib/systemd/systemd-ssh-proxy", "/usr/libexec/systemd-ssh-proxy"])
+    find(
+        Some("SYSTEMD_SSH_PROXY"),
+        "systemd-ssh-proxy",
+        &["/usr/lib/systemd/systemd-ssh-proxy", "/usr/libexec/systemd-ssh-proxy"],
+    )
 }
 
 pub fn strace() -> Tool {

@@ -60,7 +60,8 @@ fn check_all(cases: &[Case]) {
         command.args(case.args.iter().map(|arg| OsString::from_vec(arg.clone())));
         let out = run_fdpass(command);
         let trace = std::fs::read_to_string(&log).unwrap_or_default();
-        let shown_args: Vec<String> = case.args.iter().map(|a| String::from_utf8_lossy(&shown(a)).into_owned()).collect();
+        let shown_args: Vec<String> =
+            case.args.iter().map(|a| String::from_utf8_lossy(&shown(a)).into_owned()).collect();
         let mut problems = Vec::new();
         if out.code() != Some(1) {
             problems.push(format!("exit status {:?}", out.status));
@@ -123,9 +124,28 @@ fn repeat(byte: u8, len: usize) -> Vec<u8> {
 /// looks like a number.
 fn bad_numbers() -> Vec<Vec<u8>> {
     let mut numbers: Vec<Vec<u8>> = [
-        &b""[..], b"4294967296", b"4294967297", b"9999999999", b"18446744073709551615", b"18446744073709551616",
-        b"0x10", b"0X10", b"+3", b" 3", b"3 ", b"\t3", b"3\n", b"-0", b"--1", b"1e3", b"3.0", b"3,0", b"0b11",
-        b"\xe0\xa5\xa9", b"\xff", b"abc",
+        &b""[..],
+        b"4294967296",
+        b"4294967297",
+        b"9999999999",
+        b"18446744073709551615",
+        b"18446744073709551616",
+        b"0x10",
+        b"0X10",
+        b"+3",
+        b" 3",
+        b"3 ",
+        b"\t3",
+        b"3\n",
+        b"-0",
+        b"--1",
+        b"1e3",
+        b"3.0",
+        b"3,0",
+        b"0b11",
+        b"\xe0\xa5\xa9",
+        b"\xff",
+        b"abc",
     ]
     .iter()
     .map(|n| n.to_vec())
@@ -152,9 +172,28 @@ fn argument_counts_and_options() -> Vec<Case> {
         case(&[b"unix/x", b"22", b"-v"], line(&[ARGUMENT_COUNT])),
     ];
     let unknown: &[&[u8]] = &[
-        b"-", b"-x", b"-V", b"-vv", b"-hv", b"---", b"--frob", b"--WAIT", b"--wai", b"--waitt", b"--timeout",
-        b"--timeouts=1", b"--help=1", b"--verbose=1", b"--fdpass=1", b"--relay=yes", b"--version=2",
-        b"--print-ssh-config=x", b"--=", b"-\n", b"--\x1b[2J", b"-\xff",
+        b"-",
+        b"-x",
+        b"-V",
+        b"-vv",
+        b"-hv",
+        b"---",
+        b"--frob",
+        b"--WAIT",
+        b"--wai",
+        b"--waitt",
+        b"--timeout",
+        b"--timeouts=1",
+        b"--help=1",
+        b"--verbose=1",
+        b"--fdpass=1",
+        b"--relay=yes",
+        b"--version=2",
+        b"--print-ssh-config=x",
+        b"--=",
+        b"-\n",
+        b"--\x1b[2J",
+        b"-\xff",
     ];
     for option in unknown {
         cases.push(case(&[option, b"unix/x", b"22"], unknown_option(option)));
@@ -162,9 +201,24 @@ fn argument_counts_and_options() -> Vec<Case> {
     let long_option = [&b"--"[..], &repeat(b'x', 3000)].concat();
     cases.push(case(&[&long_option, b"unix/x", b"22"], unknown_option(&long_option)));
     let bad_values: &[&[u8]] = &[
-        b"--wait=", b"--wait=x", b"--wait=-1", b"--wait=+1", b"--wait=1.5", b"--wait= 1", b"--wait=1s", b"--wait=0x10",
-        b"--wait=4294967296", b"--wait=99999999999999999999", b"--wait==1", b"--timeout=", b"--timeout=0",
-        b"--timeout=00", b"--timeout=-5", b"--timeout=4294967296", b"--timeout=1e3", b"--timeout=\n",
+        b"--wait=",
+        b"--wait=x",
+        b"--wait=-1",
+        b"--wait=+1",
+        b"--wait=1.5",
+        b"--wait= 1",
+        b"--wait=1s",
+        b"--wait=0x10",
+        b"--wait=4294967296",
+        b"--wait=99999999999999999999",
+        b"--wait==1",
+        b"--timeout=",
+        b"--timeout=0",
+        b"--timeout=00",
+        b"--timeout=-5",
+        b"--timeout=4294967296",
+        b"--timeout=1e3",
+        b"--timeout=\n",
     ];
     for option in bad_values {
         cases.push(case(&[option, b"unix/x", b"22"], bad_option_value(option)));
@@ -175,11 +229,45 @@ fn argument_counts_and_options() -> Vec<Case> {
 fn host_specifications() -> Vec<Case> {
     let mut cases = Vec::new();
     let mut hosts: Vec<Vec<u8>> = [
-        &b""[..], b"example.com", b"tcp/127.0.0.1", b"ssh://host", b"Unix/x", b"UNIX/x", b"VSOCK/3", b"Vsock/3",
-        b"Machine/x", b"Vsock-Mux/x", b"unix", b"vsock", b"vsock-mux", b"machine", b"unix:x", b"unix\\x", b"unix#x",
-        b"unix-x", b"vsock-/3", b"vsock_mux/x", b"vsockmux/x", b"vsock-mux-x/y", b"/unix/x", b"%unix/x", b"/", b"%",
-        b"//", b".host/", b".hostx", b".HOST", b"..host", b"host", b" unix/x", b"unix /x", b"\xff", b"\xff/x",
-        b"unix\xff/x", b"evil\nline\x1b[2J", b"\x7f",
+        &b""[..],
+        b"example.com",
+        b"tcp/127.0.0.1",
+        b"ssh://host",
+        b"Unix/x",
+        b"UNIX/x",
+        b"VSOCK/3",
+        b"Vsock/3",
+        b"Machine/x",
+        b"Vsock-Mux/x",
+        b"unix",
+        b"vsock",
+        b"vsock-mux",
+        b"machine",
+        b"unix:x",
+        b"unix\\x",
+        b"unix#x",
+        b"unix-x",
+        b"vsock-/3",
+        b"vsock_mux/x",
+        b"vsockmux/x",
+        b"vsock-mux-x/y",
+        b"/unix/x",
+        b"%unix/x",
+        b"/",
+        b"%",
+        b"//",
+        b".host/",
+        b".hostx",
+        b".HOST",
+        b"..host",
+        b"host",
+        b" unix/x",
+        b"unix /x",
+        b"\xff",
+        b"\xff/x",
+        b"unix\xff/x",
+        b"evil\nline\x1b[2J",
+        b"\x7f",
     ]
     .iter()
     .map(|h| h.to_vec())
@@ -239,8 +327,28 @@ fn unix_mux_and_machine_names() -> Vec<Case> {
         }
     }
     let names: Vec<Vec<u8>> = [
-        &b""[..], b".", b"..", b"a/b", b"/x", b"a b", b"a_b", b"-a", b"a-", b"a.-b", b"a..b", b".a", b"a.", b"\xc3\xa9",
-        b"\xff", b"a\nb", b"..host", b".host.", b"a\"b", b"a\\b", b"*", b"a%b",
+        &b""[..],
+        b".",
+        b"..",
+        b"a/b",
+        b"/x",
+        b"a b",
+        b"a_b",
+        b"-a",
+        b"a-",
+        b"a.-b",
+        b"a..b",
+        b".a",
+        b"a.",
+        b"\xc3\xa9",
+        b"\xff",
+        b"a\nb",
+        b"..host",
+        b".host.",
+        b"a\"b",
+        b"a\\b",
+        b"*",
+        b"a%b",
     ]
     .iter()
     .map(|n| n.to_vec())

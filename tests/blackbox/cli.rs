@@ -52,7 +52,8 @@ fn control_bytes_in_host_stay_on_one_line() {
 #[test]
 fn vsock_cid_errors() {
     for cid in ["any", "-1", "4294967295"] {
-        run(&[&format!("vsock/{cid}"), "22"]).assert_failure("Cannot use VMADDR_CID_ANY to connect to a remote host.\n");
+        run(&[&format!("vsock/{cid}"), "22"])
+            .assert_failure("Cannot use VMADDR_CID_ANY to connect to a remote host.\n");
     }
     for cid in ["", "0x10", "+3", "4294967296", "Host", "3 ", "3/4"] {
         run(&[&format!("vsock/{cid}"), "22"]).assert_failure(&format!("Failed to parse vsock cid: {cid}\n"));

@@ -173,7 +173,11 @@ fn limited(limit: u64, args: &[&str], cwd: &Path) -> Command {
     unsafe {
         command.pre_exec(move || {
             let rlimit = libc::rlimit { rlim_cur: limit, rlim_max: limit };
-            if libc::setrlimit(libc::RLIMIT_NOFILE, &rlimit) == 0 { Ok(()) } else { Err(std::io::Error::last_os_error()) }
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &rlimit) == 0 {
+                Ok(())
+            } else {
+                Err(std::io::Error::last_os_error())
+            }
         });
     }
     command
@@ -205,7 +209,10 @@ fn a_small_descriptor_table_fails_cleanly_or_hands_off() {
                 assert_connected_to(out.assert_handoff(), listener);
                 continue;
             }
-            assert!(out.stderr.ends_with(": Too many open files\n") && out.stderr.contains(what), "{host} with {limit}: {out:?}");
+            assert!(
+                out.stderr.ends_with(": Too many open files\n") && out.stderr.contains(what),
+                "{host} with {limit}: {out:?}"
+            );
             out.assert_failure(&out.stderr.clone());
             assert!(limit < 16, "{host} fails with 16 descriptors: {out:?}");
         }

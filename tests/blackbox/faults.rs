@@ -48,7 +48,8 @@ fn stdout_check_failure() {
     let dir = TempDir::new();
     let sock = dir.join("s.sock");
     let _listener = Listener::bind(&sock);
-    let (out, _) = run_traced("getsockopt", &["-e", "inject=getsockopt:error=ENOBUFS"], &[&unix_host('/', &sock), "22"]);
+    let (out, _) =
+        run_traced("getsockopt", &["-e", "inject=getsockopt:error=ENOBUFS"], &[&unix_host('/', &sock), "22"]);
     out.assert_failure("Failed to check standard output: No buffer space available\n");
 }
 
@@ -111,7 +112,8 @@ fn interrupted_waits_are_retried() {
     let mux = crate::mux_front::MuxFront::start(&dir.join("vm.vsock"), &backend);
     let host = format!("vsock-mux/{}", mux.path().display());
     for syscall in ["sendto", "recvfrom"] {
-        let (out, trace) = run_traced(syscall, &["-e", &format!("inject={syscall}:error=EINTR:when=1")], &[&host, "22"]);
+        let (out, trace) =
+            run_traced(syscall, &["-e", &format!("inject={syscall}:error=EINTR:when=1")], &[&host, "22"]);
         assert!(trace.contains("(Interrupted system call)"), "{syscall}: {trace}");
         assert_connected_to(out.assert_handoff(), &backend_listener);
     }
@@ -128,8 +130,16 @@ fn interrupted_machined_exchange_is_retried() {
     let log = run_dir.join("strace.log");
     // rustix's poll is ppoll on x86_64.
     for syscall in ["ppoll", "sendto", "recvfrom"] {
-        let wrapper =
-            ["strace", "-f", "-qq", "-e", &format!("trace={syscall}"), "-e", &format!("inject={syscall}:error=EINTR:when=1"), "-o"];
+        let wrapper = [
+            "strace",
+            "-f",
+            "-qq",
+            "-e",
+            &format!("trace={syscall}"),
+            "-e",
+            &format!("inject={syscall}:error=EINTR:when=1"),
+            "-o",
+        ];
         let mut wrapper: Vec<&str> = wrapper.to_vec();
         let log_arg = log.display().to_string();
         wrapper.push(&log_arg);
@@ -189,8 +199,11 @@ fn failed_relay_is_one_line() {
     let (code, message, out) = relay_traced("inject=splice:error=EIO:when=1");
     assert_eq!(code, Some(1));
     assert!(
-        ["Failed to relay from ssh to the target: Input/output error\n", "Failed to relay from the target to ssh: Input/output error\n"]
-            .contains(&message.as_str()),
+        [
+            "Failed to relay from ssh to the target: Input/output error\n",
+            "Failed to relay from the target to ssh: Input/output error\n"
+        ]
+        .contains(&message.as_str()),
         "{message:?}"
     );
     assert!(out.is_empty() || out == b"hello\n", "{out:?}");

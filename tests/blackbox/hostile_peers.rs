@@ -32,7 +32,11 @@ fn garbage(len: usize, seed: u64) -> Vec<u8> {
 
 /// Serves one connection at `path` in the background: reads the request up
 /// to `request_end` (unless `None`), then runs `reply` on the stream.
-fn serve_once(path: &Path, request_end: Option<u8>, reply: impl FnOnce(&mut UnixStream) + Send + 'static) -> JoinHandle<()> {
+fn serve_once(
+    path: &Path,
+    request_end: Option<u8>,
+    reply: impl FnOnce(&mut UnixStream) + Send + 'static,
+) -> JoinHandle<()> {
     let listener = UnixListener::bind(path).unwrap_or_else(|e| panic!("bind {}: {e}", path.display()));
     std::thread::spawn(move || {
         let (mut stream, _) = listener.accept().expect("accept");
@@ -95,7 +99,12 @@ fn machined_closing_before_reading_the_request() {
 #[test]
 fn machined_flooding_a_megabyte_of_garbage() {
     let flood = garbage(1 << 20, 7);
-    let out = machine_run(move |stream| { let _ = stream.write_all(&flood); }, Some(0));
+    let out = machine_run(
+        move |stream| {
+            let _ = stream.write_all(&flood);
+        },
+        Some(0),
+    );
     out.assert_failure(&user_scope_failure("reply larger than 64 KiB"));
 }
 
@@ -125,7 +134,9 @@ fn mux_flooding_a_megabyte_that_is_no_ok_line_is_handed_off_untouched() {
     let path = dir.join("vm.vsock");
     let flood = garbage(1 << 20, 11);
     let expected = flood.clone();
-    let server = serve_once(&path, Some(b'\n'), move |stream| { let _ = stream.write_all(&flood); });
+    let server = serve_once(&path, Some(b'\n'), move |stream| {
+        let _ = stream.write_all(&flood);
+    });
     let out = run(&[&format!("vsock-mux/{}", path.display()), "22"]);
     let stream = UnixStream::from(out.assert_handoff().try_clone().unwrap());
     stream.set_read_timeout(Some(Duration::from_secs(20))).unwrap();

@@ -31,11 +31,7 @@ pub const DROPIN: &str = "etc/ssh/ssh_config.d/20-ssh-sockproxy.conf";
 /// cargo would rebuild it under other tests' feet if anything had changed.
 pub fn make(args: &[&str]) -> String {
     let mut command = Command::new("make");
-    command
-        .arg("-C")
-        .arg(repo())
-        .args(["--no-print-directory", "CARGO=true", &format!("BIN={}", bin())])
-        .args(args);
+    command.arg("-C").arg(repo()).args(["--no-print-directory", "CARGO=true", &format!("BIN={}", bin())]).args(args);
     let output = output_with_timeout(command, TIMEOUT_SECS);
     assert!(output.status.success(), "make {args:?} failed: {}\n{}", output.status, both(&output));
     String::from_utf8(output.stdout).expect("make's output is UTF-8")

@@ -9,7 +9,8 @@ use crate::fake_machined::{FakeMachined, Reply};
 use crate::support::{Listener, Outcome, TempDir, assert_connected_to, bin, run_fdpass};
 
 const REQUEST_CT: &[u8] = br#"{"method":"io.systemd.Machine.List","parameters":{"name":"ct"}}"#;
-pub const CONTAINER: &str = r#"{"parameters":{"name":"ct","class":"container","service":"systemd-nspawn","leader":{"pid":1},"netif":[2,3]}}"#;
+pub const CONTAINER: &str =
+    r#"{"parameters":{"name":"ct","class":"container","service":"systemd-nspawn","leader":{"pid":1},"netif":[2,3]}}"#;
 const NO_SUCH: &str = r#"{"error":"io.systemd.Machine.NoSuchMachine","parameters":{}}"#;
 
 /// The proxy (or `wrapper` around it, e.g. strace) in a mount namespace
@@ -90,7 +91,17 @@ fn vm_is_reached_by_its_cid() {
         &[Reply::Json(r#"{"parameters":{"name":"vm1","class":"vm","service":"systemd-vmspawn","vSockCid":4711}}"#)],
     );
     let log_arg = log.to_str().unwrap();
-    let wrapper = ["strace", "-f", "-qq", "-e", "trace=connect", "-e", "inject=connect:error=ECONNREFUSED:when=2+", "-o", log_arg];
+    let wrapper = [
+        "strace",
+        "-f",
+        "-qq",
+        "-e",
+        "trace=connect",
+        "-e",
+        "inject=connect:error=ECONNREFUSED:when=2+",
+        "-o",
+        log_arg,
+    ];
     let out = run_fdpass(command(run.path(), None, &wrapper, &["machine/vm1", "2222"]));
     out.assert_failure("Failed to connect to vsock:4711:2222: Connection refused\n");
     let trace = std::fs::read_to_string(&log).unwrap();
@@ -158,8 +169,9 @@ fn both_scopes_fail() {
 fn no_xdg_runtime_dir() {
     let run = TempDir::new();
     let _machined = FakeMachined::start(run.path(), &[Reply::Json(NO_SUCH)]);
-    run_in(run.path(), None, &["machine/ct", "22"])
-        .assert_failure("Failed to look up machine ct: user scope: XDG_RUNTIME_DIR is not set; system scope: no such machine\n");
+    run_in(run.path(), None, &["machine/ct", "22"]).assert_failure(
+        "Failed to look up machine ct: user scope: XDG_RUNTIME_DIR is not set; system scope: no such machine\n",
+    );
 }
 
 /// Runs `machine/ct` against a system machined playing `script`; asserts the
@@ -179,19 +191,34 @@ fn varlink_errors() {
         &[Reply::Json(r#"{"error":"io.systemd.System","parameters":{"errno":13,"errnoName":"EACCES"}}"#)],
         "Permission denied",
     );
-    assert_system_problem(&[Reply::Json(r#"{"error":"org.varlink.service.MethodNotFound"}"#)], "org.varlink.service.MethodNotFound");
+    assert_system_problem(
+        &[Reply::Json(r#"{"error":"org.varlink.service.MethodNotFound"}"#)],
+        "org.varlink.service.MethodNotFound",
+    );
     // A peer's text stays on one line.
     assert_system_problem(&[Reply::Json(r#"{"error":"x\nline\u001b[2J"}"#)], "x\\x0aline\\x1b[2J");
-    assert_system_problem(&[Reply::Raw(b"{\"error\":\"x\nline\"}\0".to_vec())], "malformed reply: control byte in a string at byte 11");
+    assert_system_problem(
+        &[Reply::Raw(b"{\"error\":\"x\nline\"}\0".to_vec())],
+        "malformed reply: control byte in a string at byte 11",
+    );
 }
 
 #[test]
 fn malformed_replies() {
-    assert_system_problem(&[Reply::Json(r#"{"parameters":{"class":"vm",}}"#)], "malformed reply: unexpected byte at byte 28");
+    assert_system_problem(
+        &[Reply::Json(r#"{"parameters":{"class":"vm",}}"#)],
+        "malformed reply: unexpected byte at byte 28",
+    );
     assert_system_problem(&[Reply::Json(r#"[1]"#)], "malformed reply: unexpected byte at byte 0");
-    assert_system_problem(&[Reply::Json(r#"{"parameters":{"vSockCid":-1}}"#)], "malformed reply: number out of range at byte 26");
+    assert_system_problem(
+        &[Reply::Json(r#"{"parameters":{"vSockCid":-1}}"#)],
+        "malformed reply: number out of range at byte 26",
+    );
     let deep = format!(r#"{{"parameters":{{"x":{}1{}}}}}"#, "[".repeat(40), "]".repeat(40));
-    assert_system_problem(&[Reply::Raw([deep.as_bytes(), b"\0"].concat())], "malformed reply: nested too deeply at byte 49");
+    assert_system_problem(
+        &[Reply::Raw([deep.as_bytes(), b"\0"].concat())],
+        "malformed reply: nested too deeply at byte 49",
+    );
 }
 
 #[test]
@@ -203,7 +230,10 @@ fn oversized_reply() {
 
 #[test]
 fn peer_closes_mid_reply() {
-    assert_system_problem(&[Reply::Raw(br#"{"parameters":{"class":"#.to_vec())], "connection closed before the reply ended");
+    assert_system_problem(
+        &[Reply::Raw(br#"{"parameters":{"class":"#.to_vec())],
+        "connection closed before the reply ended",
+    );
 }
 
 #[test]

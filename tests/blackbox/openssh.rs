@@ -19,12 +19,7 @@ pub fn proxy_command() -> String {
 
 /// Panics unless `output` succeeded, showing ssh's and sshd's stderr.
 pub fn assert_success(what: &str, output: &Output, sshd: &Sshd) {
-    assert!(
-        output.status.success(),
-        "{what} failed: {}\n{}",
-        output.status,
-        diagnostics(output, sshd)
-    );
+    assert!(output.status.success(), "{what} failed: {}\n{}", output.status, diagnostics(output, sshd));
 }
 
 pub fn diagnostics(output: &Output, sshd: &Sshd) -> String {
@@ -70,19 +65,10 @@ pub fn random_bytes(len: usize, seed: u64) -> Vec<u8> {
 
 /// Asserts two files are byte-for-byte identical without dumping a MiB into the message.
 pub fn assert_same_file(expected: &[u8], path: &Path, what: &str, sshd: &Sshd) {
-    let actual = fs::read(path)
-        .unwrap_or_else(|e| panic!("{what}: read {}: {e}\n{}", path.display(), sshd.log()));
-    assert_eq!(
-        actual.len(),
-        expected.len(),
-        "{what}: {} has the wrong length",
-        path.display()
-    );
+    let actual = fs::read(path).unwrap_or_else(|e| panic!("{what}: read {}: {e}\n{}", path.display(), sshd.log()));
+    assert_eq!(actual.len(), expected.len(), "{what}: {} has the wrong length", path.display());
     if let Some(at) = actual.iter().zip(expected).position(|(a, b)| a != b) {
-        panic!(
-            "{what}: {} differs from the original at byte {at}",
-            path.display()
-        );
+        panic!("{what}: {} differs from the original at byte {at}", path.display());
     }
 }
 
@@ -94,10 +80,7 @@ fn ssh_unix_slash_absolute_path() {
     let dir = TempDir::new();
     let sshd = Sshd::start(dir.path());
     // `unix/` + `/tmp/...` gives `unix//tmp/...`.
-    ssh_echo(
-        &sshd,
-        &format!("{}@unix/{}", user(), sshd.socket_path().display()),
-    );
+    ssh_echo(&sshd, &format!("{}@unix/{}", user(), sshd.socket_path().display()));
 }
 
 #[test]
@@ -114,10 +97,7 @@ fn ssh_unix_slash_path_without_leading_slash() {
 fn ssh_unix_percent_separator() {
     let dir = TempDir::new();
     let sshd = Sshd::start(dir.path());
-    ssh_echo(
-        &sshd,
-        &format!("{}@unix%{}", user(), sshd.socket_path().display()),
-    );
+    ssh_echo(&sshd, &format!("{}@unix%{}", user(), sshd.socket_path().display()));
 }
 
 #[test]

@@ -25,7 +25,8 @@ fn ssh_relayed(sshd: &Sshd, proxy: &str, destination: &str, command: &str) -> st
 
 /// A command, then 64 MiB up and the same back, all through the relay.
 fn relay_session(sshd: &Sshd, dir: &Path, proxy: &str, destination: &str) {
-    let output = output_with_timeout(ssh_relayed(sshd, proxy, destination, "echo relayed; echo err >&2; exit 3"), TIMEOUT_SECS);
+    let output =
+        output_with_timeout(ssh_relayed(sshd, proxy, destination, "echo relayed; echo err >&2; exit 3"), TIMEOUT_SECS);
     assert_eq!(output.status.code(), Some(3), "exit status through the relay\n{}", diagnostics(&output, sshd));
     assert_eq!(String::from_utf8_lossy(&output.stdout), "relayed\n", "{}", diagnostics(&output, sshd));
     assert!(String::from_utf8_lossy(&output.stderr).contains("err\n"), "{}", diagnostics(&output, sshd));

@@ -15,7 +15,11 @@ fn python() -> PathBuf {
     let python = std::env::var_os("SSH_SOCKPROXY_PARAMIKO_PYTHON")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/paramiko/bin/python3"));
-    assert!(python.exists(), "{} not found: run `make paramiko` (make test does) to install Paramiko", python.display());
+    assert!(
+        python.exists(),
+        "{} not found: run `make paramiko` (make test does) to install Paramiko",
+        python.display()
+    );
     python
 }
 

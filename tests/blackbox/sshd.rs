@@ -49,8 +49,7 @@ impl Sshd {
         keygen(&host_key);
         keygen(&client_key);
         let authorized_keys = dir.join("authorized_keys");
-        fs::copy(client_key.with_extension("pub"), &authorized_keys)
-            .expect("write authorized_keys");
+        fs::copy(client_key.with_extension("pub"), &authorized_keys).expect("write authorized_keys");
 
         let config = dir.join("sshd_config");
         fs::write(
@@ -83,12 +82,9 @@ impl Sshd {
         if let Some(parent) = socket.parent() {
             fs::create_dir_all(parent).expect("create socket directory");
         }
-        let listener = UnixListener::bind(&socket)
-            .unwrap_or_else(|e| panic!("bind {}: {e}", socket.display()));
+        let listener = UnixListener::bind(&socket).unwrap_or_else(|e| panic!("bind {}: {e}", socket.display()));
         // Non-blocking so the accept thread can notice `stop` without a wake-up connection.
-        listener
-            .set_nonblocking(true)
-            .expect("nonblocking listener");
+        listener.set_nonblocking(true).expect("nonblocking listener");
 
         let stop = Arc::new(AtomicBool::new(false));
         let children = Arc::new(Mutex::new(Vec::new()));
@@ -97,14 +93,7 @@ impl Sshd {
             thread::spawn(move || accept_loop(listener, &config, &log, &stop, &children))
         };
 
-        Sshd {
-            socket,
-            client_key,
-            log,
-            stop,
-            acceptor: Some(acceptor),
-            children,
-        }
+        Sshd { socket, client_key, log, stop, acceptor: Some(acceptor), children }
     }
 
     /// The AF_UNIX socket sshd listens on.
@@ -179,8 +168,7 @@ impl Sshd {
 
     fn client(&self, program: &str, proxy_command: &str) -> Command {
         let mut cmd = Command::new(program);
-        cmd.args(self.common_options(proxy_command))
-            .stdin(Stdio::null());
+        cmd.args(self.common_options(proxy_command)).stdin(Stdio::null());
         cmd
     }
 }
@@ -210,21 +198,14 @@ pub fn user() -> String {
         .output()
         .unwrap_or_else(|e| panic!("cannot run `id -un`: {e}"));
     assert!(output.status.success(), "id -un failed: {}", output.status);
-    String::from_utf8(output.stdout)
-        .expect("user name is UTF-8")
-        .trim()
-        .to_string()
+    String::from_utf8(output.stdout).expect("user name is UTF-8").trim().to_string()
 }
 
 /// Runs `cmd` with stdout and stderr captured; kills its process group and panics after `secs` seconds.
 pub fn output_with_timeout(mut cmd: Command, secs: u64) -> Output {
     // Own process group, so a hung ProxyCommand dies with ssh.
-    cmd.stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .process_group(0);
-    let mut child = cmd
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).process_group(0);
+    let mut child = cmd.spawn().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
     let (done_tx, done_rx) = mpsc::channel();
     let stdout = read_in_background(child.stdout.take().unwrap(), done_tx.clone());
     let stderr = read_in_background(child.stderr.take().unwrap(), done_tx);
@@ -253,22 +234,13 @@ pub fn output_with_timeout(mut cmd: Command, secs: u64) -> Output {
         exited = exited || matches!(child.try_wait(), Ok(Some(_)));
     }
     // Already reaped by try_wait; wait() hands back the saved status.
-    let status = child
-        .wait()
-        .unwrap_or_else(|e| panic!("wait for {cmd:?}: {e}"));
+    let status = child.wait().unwrap_or_else(|e| panic!("wait for {cmd:?}: {e}"));
     let take = |buf: Arc<Mutex<Vec<u8>>>| std::mem::take(&mut *buf.lock().unwrap());
-    Output {
-        status,
-        stdout: take(stdout),
-        stderr: take(stderr),
-    }
+    Output { status, stdout: take(stdout), stderr: take(stderr) }
 }
 
 /// Copies a pipe into a shared buffer (readable on timeout) and reports EOF on `done`.
-fn read_in_background(
-    mut pipe: impl Read + Send + 'static,
-    done: mpsc::Sender<()>,
-) -> Arc<Mutex<Vec<u8>>> {
+fn read_in_background(mut pipe: impl Read + Send + 'static, done: mpsc::Sender<()>) -> Arc<Mutex<Vec<u8>>> {
     let buf = Arc::new(Mutex::new(Vec::new()));
     let shared = buf.clone();
     thread::spawn(move || {
@@ -286,13 +258,7 @@ fn read_in_background(
     buf
 }
 
-fn accept_loop(
-    listener: UnixListener,
-    config: &Path,
-    log: &Path,
-    stop: &AtomicBool,
-    children: &Mutex<Vec<Child>>,
-) {
+fn accept_loop(listener: UnixListener, config: &Path, log: &Path, stop: &AtomicBool, children: &Mutex<Vec<Child>>) {
     while !stop.load(Ordering::Relaxed) {
         let stream = match listener.accept() {
             Ok((stream, _)) => stream,
@@ -302,10 +268,7 @@ fn accept_loop(
             }
             Err(e) if e.kind() == ErrorKind::Interrupted => continue,
             Err(e) => {
-                append_log(
-                    log,
-                    &format!("fixture: accept failed, no more connections: {e}"),
-                );
+                append_log(log, &format!("fixture: accept failed, no more connections: {e}"));
                 return;
             }
         };

@@ -12,8 +12,7 @@ use std::time::Duration;
 
 use crate::support::{Listener, TempDir, assert_connected_to, bin, run_bounded, run_fdpass, unix_host};
 
-const NOT_UNIX: &str =
-    "Standard output is not an AF_UNIX socket, so --fdpass cannot pass the connection (ssh needs ProxyUseFdpass yes).\n";
+const NOT_UNIX: &str = "Standard output is not an AF_UNIX socket, so --fdpass cannot pass the connection (ssh needs ProxyUseFdpass yes).\n";
 
 /// Runs the proxy against a live listener with the given stdio set-up and
 /// asserts it failed with `message` without ever connecting.
@@ -33,19 +32,34 @@ fn assert_refused_before_connect(configure: impl FnOnce(&mut Command), message: 
 
 #[test]
 fn fdpass_refuses_a_pipe() {
-    assert_refused_before_connect(|c| { c.stdout(Stdio::piped()); }, NOT_UNIX);
+    assert_refused_before_connect(
+        |c| {
+            c.stdout(Stdio::piped());
+        },
+        NOT_UNIX,
+    );
 }
 
 #[test]
 fn fdpass_refuses_dev_null() {
-    assert_refused_before_connect(|c| { c.stdout(Stdio::null()); }, NOT_UNIX);
+    assert_refused_before_connect(
+        |c| {
+            c.stdout(Stdio::null());
+        },
+        NOT_UNIX,
+    );
 }
 
 #[test]
 fn fdpass_refuses_a_tcp_socket() {
     let server = TcpListener::bind("127.0.0.1:0").expect("loopback listener");
     let tcp = TcpStream::connect(server.local_addr().unwrap()).expect("loopback connect");
-    assert_refused_before_connect(move |c| { c.stdout(OwnedFd::from(tcp)); }, NOT_UNIX);
+    assert_refused_before_connect(
+        move |c| {
+            c.stdout(OwnedFd::from(tcp));
+        },
+        NOT_UNIX,
+    );
 }
 
 #[test]

@@ -135,10 +135,7 @@ pub fn run_fdpass(command: Command) -> Outcome {
 /// stop by then).
 pub fn run_fdpass_observed<T>(mut command: Command, while_running: impl FnOnce(u32) -> T) -> Outcome {
     let (ours, theirs) = UnixStream::pair().expect("socketpair");
-    command
-        .stdin(OwnedFd::from(theirs.try_clone().expect("dup")))
-        .stdout(OwnedFd::from(theirs))
-        .stderr(Stdio::piped());
+    command.stdin(OwnedFd::from(theirs.try_clone().expect("dup"))).stdout(OwnedFd::from(theirs)).stderr(Stdio::piped());
     let mut child = ChildGuard(Some(command.spawn().expect("spawn proxy")));
     let mut stderr_pipe = child.0.as_mut().and_then(|c| c.stderr.take()).expect("stderr pipe");
     drop(command); // our copies of the child's end: EOF arrives when it exits

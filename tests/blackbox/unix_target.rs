@@ -24,12 +24,9 @@ fn absolute_path_in_every_spelling() {
     let sock = dir.join("s.sock");
     let listener = Listener::bind(&sock);
     let without_root = sock.to_str().unwrap().trim_start_matches('/').to_owned();
-    for host in [
-        format!("unix/{without_root}"),
-        format!("unix%{without_root}"),
-        unix_host('/', &sock),
-        unix_host('%', &sock),
-    ] {
+    for host in
+        [format!("unix/{without_root}"), format!("unix%{without_root}"), unix_host('/', &sock), unix_host('%', &sock)]
+    {
         let out = run(&[&host, "22"]);
         assert_connected_to(out.assert_handoff(), &listener);
     }
@@ -127,10 +124,8 @@ fn final_name_longer_than_sun_path_without_proc_is_too_long() {
     let sock = dir.join(&name);
     let _listener = Listener::bind_long(&sock);
     let command = in_mount_namespace("mount -t tmpfs none /proc", &[&unix_host('/', &sock), "22"]);
-    run_fdpass(command).assert_failure(&format!(
-        "Failed to connect to AF_UNIX socket {}: File name too long\n",
-        sock.display()
-    ));
+    run_fdpass(command)
+        .assert_failure(&format!("Failed to connect to AF_UNIX socket {}: File name too long\n", sock.display()));
 }
 
 #[test]
@@ -156,10 +151,8 @@ fn abstract_socket() {
 #[test]
 fn missing_abstract_socket() {
     let host = format!("unix/@ssh-sockproxy-absent-{}", std::process::id());
-    run(&[&host, "22"]).assert_failure(&format!(
-        "Failed to connect to AF_UNIX socket {}: Connection refused\n",
-        &host[5..]
-    ));
+    run(&[&host, "22"])
+        .assert_failure(&format!("Failed to connect to AF_UNIX socket {}: Connection refused\n", &host[5..]));
 }
 
 #[test]

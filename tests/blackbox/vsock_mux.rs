@@ -187,7 +187,10 @@ fn not_ok_from_the_first_byte_is_handed_off_untouched() {
 
 #[test]
 fn broken_ok_lines() {
-    assert_fails(&[Act::Send(b"OK 4294967296\n")], "Invalid reply of vsock multiplexer PATH to CONNECT 22: OK 4294967296\n");
+    assert_fails(
+        &[Act::Send(b"OK 4294967296\n")],
+        "Invalid reply of vsock multiplexer PATH to CONNECT 22: OK 4294967296\n",
+    );
     assert_fails(&[Act::Send(b"OK\n")], "Invalid reply of vsock multiplexer PATH to CONNECT 22: OK\\x0a\n");
     assert_fails(&[Act::Send(b"OK 22 extra\n")], "Invalid reply of vsock multiplexer PATH to CONNECT 22: OK 22 \n");
     assert_fails(
@@ -240,7 +243,9 @@ fn silence_is_reported_when_verbose() {
     assert_eq!(out.code(), Some(0));
     assert_eq!(
         out.stderr,
-        format!("vsock multiplexer {path} sent no reply to CONNECT 22 within 5 s; handing the connection to ssh as it is.\n")
+        format!(
+            "vsock multiplexer {path} sent no reply to CONNECT 22 within 5 s; handing the connection to ssh as it is.\n"
+        )
     );
     let stream = UnixStream::from(fd.try_clone().unwrap());
     stream.set_read_timeout(Some(Duration::from_secs(15))).unwrap();
@@ -263,7 +268,12 @@ fn receive_timeout_does_not_leak_into_the_handed_off_socket() {
 
 #[test]
 fn request_carries_the_port() {
-    for (port, line) in [("0", "CONNECT 0\n"), ("1024", "CONNECT 1024\n"), ("0022", "CONNECT 22\n"), ("4294967294", "CONNECT 4294967294\n")] {
+    for (port, line) in [
+        ("0", "CONNECT 0\n"),
+        ("1024", "CONNECT 1024\n"),
+        ("0022", "CONNECT 22\n"),
+        ("4294967294", "CONNECT 4294967294\n"),
+    ] {
         let mux = FakeMux::start(true, &[Act::Send(b"OK 1\n")]);
         let out = run(&[&mux.host('/'), port]);
         out.assert_handoff();
@@ -290,8 +300,10 @@ fn mux_path_rules_are_the_unix_ones() {
     let dir = TempDir::new();
     std::fs::create_dir(dir.join("VM")).unwrap();
     let missing = dir.join("missing.vsock");
-    run(&[&format!("vsock-mux/{}", missing.display()), "22"])
-        .assert_failure(&format!("Failed to connect to AF_UNIX socket {}: No such file or directory\n", missing.display()));
+    run(&[&format!("vsock-mux/{}", missing.display()), "22"]).assert_failure(&format!(
+        "Failed to connect to AF_UNIX socket {}: No such file or directory\n",
+        missing.display()
+    ));
     // Case recovery, as for unix/.
     let real = dir.join("VM/Fc.vsock");
     let listener = UnixListener::bind(&real).unwrap();

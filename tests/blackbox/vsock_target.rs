@@ -36,9 +36,16 @@ fn connect_line(trace: &str) -> &str {
 
 #[test]
 fn connect_arguments_and_refusal_message() {
-    let cases = [("vsock/3", "22", 3u32, 22u32), ("vsock%3", "22", 3, 22), ("vsock/4711", "2222", 4711, 2222),
-        ("vsock/010", "022", 10, 22), ("vsock/host", "22", 2, 22), ("vsock/local", "22", 1, 22),
-        ("vsock/hypervisor", "0", 0, 0), ("vsock/4294967294", "4294967294", 4294967294, 4294967294)];
+    let cases = [
+        ("vsock/3", "22", 3u32, 22u32),
+        ("vsock%3", "22", 3, 22),
+        ("vsock/4711", "2222", 4711, 2222),
+        ("vsock/010", "022", 10, 22),
+        ("vsock/host", "22", 2, 22),
+        ("vsock/local", "22", 1, 22),
+        ("vsock/hypervisor", "0", 0, 0),
+        ("vsock/4294967294", "4294967294", 4294967294, 4294967294),
+    ];
     for (host, port, cid, port_number) in cases {
         let (out, trace) = run_faked(host, port, "error=ECONNREFUSED");
         out.assert_failure(&format!("Failed to connect to vsock:{cid}:{port_number}: Connection refused\n"));
@@ -62,8 +69,12 @@ fn connect_arguments_and_refusal_message() {
 
 #[test]
 fn connect_errors_use_glibc_wording() {
-    for (errno, text) in [("ETIMEDOUT", "Connection timed out"), ("EHOSTUNREACH", "No route to host"),
-        ("ENODEV", "No such device"), ("ECONNRESET", "Connection reset by peer")] {
+    for (errno, text) in [
+        ("ETIMEDOUT", "Connection timed out"),
+        ("EHOSTUNREACH", "No route to host"),
+        ("ENODEV", "No such device"),
+        ("ECONNRESET", "Connection reset by peer"),
+    ] {
         let (out, _) = run_faked("vsock/7", "22", &format!("error={errno}"));
         out.assert_failure(&format!("Failed to connect to vsock:7:22: {text}\n"));
     }

@@ -46,7 +46,11 @@ fn wait_gives_up_with_the_last_error() {
     let started = Instant::now();
     let out = run(&["--wait=1", &format!("unix/{}", sock.display()), "22"]);
     out.assert_failure(&missing_socket_error(&sock));
-    assert!(started.elapsed() >= Duration::from_secs(1), "gave up after {:?}, before --wait=1 ran out", started.elapsed());
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "gave up after {:?}, before --wait=1 ran out",
+        started.elapsed()
+    );
 }
 
 #[test]
@@ -82,7 +86,10 @@ fn wait_does_not_retry_a_lasting_failure() {
     let sock = dir.join("dgram.sock");
     let _dgram = UnixDatagram::bind(&sock).unwrap();
     let out = run(&["-v", "--wait=60", &format!("unix/{}", sock.display()), "22"]);
-    out.assert_failure(&format!("Failed to connect to AF_UNIX socket {}: Protocol wrong type for socket\n", sock.display()));
+    out.assert_failure(&format!(
+        "Failed to connect to AF_UNIX socket {}: Protocol wrong type for socket\n",
+        sock.display()
+    ));
 }
 
 /// A multiplexer whose guest sshd is not up for the first `closed`
@@ -220,7 +227,11 @@ fn timeout_ends_a_silent_mux_before_its_five_seconds() {
     let started = Instant::now();
     let out = run(&["--timeout=1", &format!("vsock-mux/{}", path.display()), "22"]);
     out.assert_failure(&timed_out(1));
-    assert!(started.elapsed() < Duration::from_secs(5), "took {:?}: the mux's 5 s hand-off came first", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "took {:?}: the mux's 5 s hand-off came first",
+        started.elapsed()
+    );
     mux.join().unwrap();
 }
 

@@ -36,7 +36,9 @@ fn run(proxy: &str, dir: &std::path::Path) -> bool {
         };
         command.arg("echo \"logged in as $(id -un) on $(uname -n), through $SSH_CONNECTION\"");
         let fdpass_option = if fdpass { "yes" } else { "no" };
-        println!("\n$ ssh -o ProxyCommand='{proxy_command}' -o ProxyUseFdpass={fdpass_option} ... {destination} echo ...");
+        println!(
+            "\n$ ssh -o ProxyCommand='{proxy_command}' -o ProxyUseFdpass={fdpass_option} ... {destination} echo ..."
+        );
         let out = sshd::output_with_timeout(command, 30);
         print!("{}", String::from_utf8_lossy(&out.stdout));
         eprint!("{}", String::from_utf8_lossy(&out.stderr));

@@ -168,7 +168,8 @@ fn copy_then_shutdown(mut from: UnixStream, mut to: UnixStream) {
 /// The guest's first tries find no listener (vhost-device-vsock sends no reset,
 /// so each ends in the guest kernel's 2 s ETIMEDOUT); `--wait` keeps trying.
 fn wait_for_late_host_listener(cx: &Context) {
-    let forwarder = forward_after(Duration::from_secs(3), host_port_path(cx.dir.path(), 2222), cx.guest.sshd.socket_path());
+    let forwarder =
+        forward_after(Duration::from_secs(3), host_port_path(cx.dir.path(), 2222), cx.guest.sshd.socket_path());
     let destination = format!("{}@vsock/2", crate::sshd::user());
     let ssh = GuestSsh {
         proxy_command: "/bin/ssh-sockproxy -v --wait=60 %h %p",
@@ -177,7 +178,11 @@ fn wait_for_late_host_listener(cx: &Context) {
     };
     let output = cx.guest.run(&ssh.command_line());
     let what = format!("in the guest: ssh --wait {destination}");
-    assert_eq!((output.status.code(), String::from_utf8_lossy(&output.stdout).as_ref()), (Some(0), "waited\n"), "{what}");
+    assert_eq!(
+        (output.status.code(), String::from_utf8_lossy(&output.stdout).as_ref()),
+        (Some(0), "waited\n"),
+        "{what}"
+    );
     // -v: one line per retry, each naming the guest kernel's timeout.
     let stderr = String::from_utf8_lossy(&output.stderr);
     let retry = "Not there yet, retrying: Failed to connect to vsock:2:2222: Connection timed out";
@@ -189,20 +194,38 @@ fn host_to_guest_relay(cx: &Context) {
     let mut ssh = cx.guest.sshd.ssh_without_fdpass(&cx.guest.proxy_command(), &cx.guest.destination('%'));
     ssh.arg("echo relayed; hostname; echo err >&2; exit 4");
     let output = output_with_timeout(ssh, SESSION_SECS);
-    assert_output("ssh -o ProxyUseFdpass=no vsock-mux%PATH", &output, 4, &format!("relayed\n{GUEST_HOSTNAME}\n"), "err\n");
+    assert_output(
+        "ssh -o ProxyUseFdpass=no vsock-mux%PATH",
+        &output,
+        4,
+        &format!("relayed\n{GUEST_HOSTNAME}\n"),
+        "err\n",
+    );
 }
 
 fn guest_to_host_relay(cx: &Context) {
     let destination = format!("{}@vsock/2", crate::sshd::user());
     let ssh = GuestSsh { fdpass: false, ..GuestSsh::new(&destination, "echo relayed from the guest") };
     let output = cx.guest.run(&ssh.command_line());
-    assert_output(&format!("in the guest: ssh -o ProxyUseFdpass=no {destination}"), &output, 0, "relayed from the guest\n", "");
+    assert_output(
+        &format!("in the guest: ssh -o ProxyUseFdpass=no {destination}"),
+        &output,
+        0,
+        "relayed from the guest\n",
+        "",
+    );
 }
 
 fn guest_loopback_relay(cx: &Context) {
     let ssh = GuestSsh { fdpass: false, ..GuestSsh::new("root@vsock/1", "hostname") };
     let output = cx.guest.run(&ssh.command_line());
-    assert_output("in the guest: ssh -o ProxyUseFdpass=no root@vsock/1", &output, 0, &format!("{GUEST_HOSTNAME}\n"), "");
+    assert_output(
+        "in the guest: ssh -o ProxyUseFdpass=no root@vsock/1",
+        &output,
+        0,
+        &format!("{GUEST_HOSTNAME}\n"),
+        "",
+    );
 }
 
 /// Pseudo-random, incompressible test data (xorshift64), deterministic per `seed`.

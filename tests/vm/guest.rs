@@ -89,15 +89,26 @@ impl<'a> GuestSsh<'a> {
             format!("LogLevel={}", self.log_level),
         ];
         let fixed = [
-            "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "IdentitiesOnly=yes",
-            "-o", "BatchMode=yes", "-o", "ConnectTimeout=20", "-i", GUEST_KEY, "-p",
+            "-o",
+            "StrictHostKeyChecking=no",
+            "-o",
+            "UserKnownHostsFile=/dev/null",
+            "-o",
+            "IdentitiesOnly=yes",
+            "-o",
+            "BatchMode=yes",
+            "-o",
+            "ConnectTimeout=20",
+            "-i",
+            GUEST_KEY,
+            "-p",
         ];
         let port = self.port.to_string();
-        let words = ["ssh"]
-            .into_iter()
-            .chain(options.iter().map(String::as_str))
-            .chain(fixed)
-            .chain([port.as_str(), self.destination, self.remote_command]);
+        let words = ["ssh"].into_iter().chain(options.iter().map(String::as_str)).chain(fixed).chain([
+            port.as_str(),
+            self.destination,
+            self.remote_command,
+        ]);
         words.map(shell_quote).collect::<Vec<_>>().join(" ")
     }
 }

@@ -28,7 +28,10 @@ fn containerfile_builds_a_scratch_image_that_runs() {
     make(&["install", &format!("DESTDIR={}", context.display()), "PREFIX=/usr"]);
     let containerfile = repo().join("src/dist/Containerfile");
     let (containerfile, context) = (containerfile.to_str().unwrap(), context.to_str().unwrap());
-    buildah(dir.path(), &["build", "-q", "--isolation", "chroot", "-t", "sockproxy-test", "-f", containerfile, context]);
+    buildah(
+        dir.path(),
+        &["build", "-q", "--isolation", "chroot", "-t", "sockproxy-test", "-f", containerfile, context],
+    );
     let config = "{{.OCIv1.Config.Entrypoint}} {{.OCIv1.Config.Cmd}}";
     assert_eq!(
         buildah(dir.path(), &["inspect", "--type", "image", "--format", config, "sockproxy-test"]),

@@ -16,7 +16,9 @@ const DRACUT_BASE: &str = "/usr/lib/dracut";
 fn dracut_base(dir: &Path) -> std::path::PathBuf {
     let base = dir.join("dracut");
     fs::create_dir_all(base.join("modules.d")).unwrap();
-    for entry in fs::read_dir(DRACUT_BASE).unwrap_or_else(|e| panic!("{DRACUT_BASE}: {e} (apt-get install dracut-core)")) {
+    for entry in
+        fs::read_dir(DRACUT_BASE).unwrap_or_else(|e| panic!("{DRACUT_BASE}: {e} (apt-get install dracut-core)"))
+    {
         let entry = entry.unwrap();
         if entry.file_name() != "modules.d" {
             symlink(entry.path(), base.join(entry.file_name())).unwrap();

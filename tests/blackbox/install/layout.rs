@@ -59,8 +59,14 @@ fn default_layout_under_destdir() {
 
     let config = dir.join(DROPIN);
     for host in [
-        "vsock/7", "vsock%7", "unix/run/x.sock", "unix%run/x.sock", "vsock-mux/run/vm.vsock",
-        "vsock-mux%run/vm.vsock", "machine/foo", "machine%foo",
+        "vsock/7",
+        "vsock%7",
+        "unix/run/x.sock",
+        "unix%run/x.sock",
+        "vsock-mux/run/vm.vsock",
+        "vsock-mux%run/vm.vsock",
+        "machine/foo",
+        "machine%foo",
     ] {
         assert_eq!(resolved(&config, host), proxied("/usr/local/bin/ssh-sockproxy %h %p"), "ssh -G {host}");
     }
@@ -116,7 +122,9 @@ fn packager_layout_in_libexec_with_initrd_hooks() {
     );
     let hook = read(&dir.join("usr/lib/initcpio/install/ssh-sockproxy"));
     assert!(
-        hook.contains("\n    add_binary '/usr/libexec/ssh-sockproxy'\n    add_file '/etc/ssh/ssh_config.d/50-sockproxy.conf'\n"),
+        hook.contains(
+            "\n    add_binary '/usr/libexec/ssh-sockproxy'\n    add_file '/etc/ssh/ssh_config.d/50-sockproxy.conf'\n"
+        ),
         "{hook}"
     );
     assert!(!module.contains('@') && !hook.contains('@'), "a placeholder is left:\n{module}\n{hook}");

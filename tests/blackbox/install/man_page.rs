@@ -57,8 +57,18 @@ fn man_renders_every_section() {
     assert_eq!(
         headings[1..],
         [
-            "NAME", "SYNOPSIS", "DESCRIPTION", "TARGETS", "OPTIONS", "ENVIRONMENT", "SSH_CONFIG", "EXIT STATUS",
-            "EXAMPLES", "FILES", "DIFFERENCES FROM UPSTREAM", "SEE ALSO"
+            "NAME",
+            "SYNOPSIS",
+            "DESCRIPTION",
+            "TARGETS",
+            "OPTIONS",
+            "ENVIRONMENT",
+            "SSH_CONFIG",
+            "EXIT STATUS",
+            "EXAMPLES",
+            "FILES",
+            "DIFFERENCES FROM UPSTREAM",
+            "SEE ALSO"
         ]
     );
     let footer = page.lines().rev().find(|line| !line.is_empty()).unwrap();
@@ -70,14 +80,12 @@ fn man_renders_every_section() {
 fn man_covers_every_option_and_target_of_help() {
     let page = rendered();
     let help = help();
-    let options = help.split("\nOptions:\n").nth(1).and_then(|rest| rest.split("\n\n").next()).expect("Options in --help");
+    let options =
+        help.split("\nOptions:\n").nth(1).and_then(|rest| rest.split("\n\n").next()).expect("Options in --help");
     // The option's name: `--wait[=SECONDS]` and `--wait[=seconds]` are both `--wait`.
     let name = |word: &str| word.split(['[', '=']).next().unwrap().to_owned();
-    let flags: Vec<String> = options
-        .split(|c: char| c.is_whitespace() || c == ',')
-        .filter(|word| word.starts_with('-'))
-        .map(name)
-        .collect();
+    let flags: Vec<String> =
+        options.split(|c: char| c.is_whitespace() || c == ',').filter(|word| word.starts_with('-')).map(name).collect();
     assert!(flags.len() >= 5, "{flags:?}");
     let tags = |name: &str| -> Vec<String> {
         section(&page, name)
@@ -89,9 +97,13 @@ fn man_covers_every_option_and_target_of_help() {
     };
     let option_tags = tags("OPTIONS").join(", ");
     for flag in flags {
-        assert!(option_tags.split(", ").any(|tag| name(tag) == flag), "OPTIONS of {PAGE} lacks {flag} from --help: {option_tags}");
+        assert!(
+            option_tags.split(", ").any(|tag| name(tag) == flag),
+            "OPTIONS of {PAGE} lacks {flag} from --help: {option_tags}"
+        );
     }
-    let targets = help.split("HOST is one of\n").nth(1).and_then(|rest| rest.split("\n'%'").next()).expect("targets in --help");
+    let targets =
+        help.split("HOST is one of\n").nth(1).and_then(|rest| rest.split("\n'%'").next()).expect("targets in --help");
     let target_tags = tags("TARGETS");
     for line in targets.lines().filter(|line| line.starts_with("  ") && !line.starts_with("   ")) {
         // --help writes metavariables in capitals, the page in italics.

@@ -14,7 +14,10 @@ fuzz_target!(|data: &[u8]| {
                 let line = &data[..=i];
                 let digits = &line[3..line.len() - 1];
                 assert!(line.starts_with(b"OK ") && line.ends_with(b"\n"));
-                assert_eq!(digits.iter().map(|&d| (d - b'0') as u64).fold(0, |v, d| v * 10 + d), u64::from(reader.host_port()));
+                assert_eq!(
+                    digits.iter().map(|&d| (d - b'0') as u64).fold(0, |v, d| v * 10 + d),
+                    u64::from(reader.host_port())
+                );
                 break;
             }
             Step::NotOk => {
