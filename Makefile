@@ -40,6 +40,7 @@ build:
 test: build paramiko
 	$(CARGO) test --release --locked
 	$(MAKE) --no-print-directory fuzz-smoke
+	$(MAKE) --no-print-directory bench-smoke
 	$(MAKE) --no-print-directory size
 
 # Paramiko, a real ssh client without fd passing, for the relay tests:
@@ -122,6 +123,14 @@ bench-startup: bench-build
 
 bench-throughput: bench-build
 	$(call bench_run,throughput)
+
+# The few-second run that `make test` includes, so that the bench keeps working;
+# its numbers mean nothing.
+.PHONY: bench-smoke
+bench-smoke:
+	@$(MAKE) --no-print-directory bench BENCH_RUNS=20 BENCH_BATCH=64 BENCH_REPS=1 BENCH_MIB=16 > target/bench-smoke.log 2>&1 \
+		|| { tail -n 40 target/bench-smoke.log; echo "bench-smoke FAILED (log: target/bench-smoke.log)"; exit 1; }
+	@echo "bench-smoke: make bench ran (log: target/bench-smoke.log)"
 
 # $(call with_filled,TEMPLATE,COMMAND) runs COMMAND with $$t naming a copy of
 # TEMPLATE filled in with the installed paths (src/dist/fill.sh; the binary is
