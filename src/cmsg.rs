@@ -12,7 +12,7 @@ const FD_LEN: usize = size_of::<i32>();
 pub const CMSG_LEN_ONE_FD: usize = HEADER_LEN + FD_LEN;
 
 /// CMSG_SPACE(sizeof(int)): CMSG_LEN rounded up to the header's alignment.
-pub const CMSG_SPACE_ONE_FD: usize = (CMSG_LEN_ONE_FD + ALIGN - 1) / ALIGN * ALIGN;
+pub const CMSG_SPACE_ONE_FD: usize = CMSG_LEN_ONE_FD.next_multiple_of(ALIGN);
 
 /// Control bytes, aligned like `struct cmsghdr` as the kernel's CMSG macros expect.
 #[repr(C, align(8))]

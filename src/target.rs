@@ -59,9 +59,12 @@ mod tests {
         UnixAddress::Path(UnixPath { add_root, written })
     }
 
+    /// HOST, PORT and what they parse to.
+    type Case<'a> = (&'a [u8], &'a [u8], Result<Target<'a>, Failure<'a>>);
+
     #[test]
     fn host_grammar() {
-        let cases: &[(&[u8], &[u8], Result<Target, Failure>)] = &[
+        let cases: &[Case] = &[
             (b"unix/run/x", b"22", Ok(Target::Unix(path(true, b"run/x")))),
             (b"unix%run/x", b"22", Ok(Target::Unix(path(true, b"run/x")))),
             (b"unix//run/x", b"22", Ok(Target::Unix(path(false, b"/run/x")))),
