@@ -27,10 +27,11 @@ pub fn parse_target<'a>(host: &'a [u8], port: &'a [u8]) -> Result<Target<'a>, Fa
     if host == b".host" {
         return Ok(Target::Unix(UnixAddress::Path(UnixPath::absolute(LOCAL_HOST_SOCKET))));
     }
-    let Some(sep) = host.iter().position(|&b| b == b'/' || b == b'%') else {
+    let separator = host.iter().position(|&b| b == b'/' || b == b'%');
+    let Some((prefix, separator_rest)) = separator.and_then(|at| host.split_at_checked(at)) else {
         return Err(Failure::UnknownHost(host));
     };
-    let (prefix, rest) = (&host[..sep], &host[sep + 1..]);
+    let rest = separator_rest.get(1..).unwrap_or_default();
     // `==` rather than `match`: byte-string patterns compile to a test per byte.
     if prefix == b"unix" {
         Ok(Target::Unix(parse_unix_address(rest)?))

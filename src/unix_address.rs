@@ -1,6 +1,7 @@
 //! `unix/PATH` addresses: the leading-`/` rule, `./` paths, abstract `@name`.
 
 use crate::failure::Failure;
+use crate::fill::Fill;
 
 /// Bytes in `sockaddr_un.sun_path`.
 pub const SUN_PATH_LEN: usize = 108;
@@ -32,7 +33,8 @@ impl<'a> UnixPath<'a> {
 
     /// Length of the full path, without NUL.
     pub fn len(&self) -> usize {
-        self.written.len() + usize::from(self.add_root)
+        // A slice's length is at most isize::MAX: no wrap.
+        self.written.len().wrapping_add(usize::from(self.add_root))
     }
 
     pub fn is_empty(&self) -> bool {
@@ -43,18 +45,19 @@ impl<'a> UnixPath<'a> {
     /// the NUL). `None` when it does not fit in PATH_MAX, which the kernel
     /// would refuse with ENAMETOOLONG anyway, or holds a NUL of its own.
     pub fn write_with_nul<'b>(&self, buf: &'b mut [u8; PATH_CAPACITY]) -> Option<&'b [u8]> {
-        let len = self.len();
         // iter().any, not contains: that brings a word-at-a-time memchr.
         #[allow(clippy::manual_contains)]
         let has_nul = self.written.iter().any(|&b| b == 0);
-        if len >= PATH_CAPACITY || has_nul {
+        if has_nul {
             return None;
         }
-        let start = usize::from(self.add_root);
-        buf[0] = b'/';
-        buf[start..len].copy_from_slice(self.written);
-        buf[len] = 0;
-        Some(&buf[..len])
+        let mut out = Fill::new(buf);
+        if self.add_root {
+            out.put(b"/")?;
+        }
+        out.put(self.written)?;
+        out.put(b"\0")?;
+        out.filled().split_last().map(|(_, path)| path)
     }
 }
 
@@ -77,11 +80,12 @@ pub fn parse_unix_address(rest: &[u8]) -> Result<UnixAddress<'_>, Failure<'_>> {
 /// Splits a path at its last `/` into the directory (`/` for top-level names)
 /// and the final name. The paths we build always contain a `/`.
 pub fn split_parent(path: &[u8]) -> (&[u8], &[u8]) {
-    match path.iter().rposition(|&b| b == b'/') {
-        Some(0) => (b"/", &path[1..]),
-        Some(slash) => (&path[..slash], &path[slash + 1..]),
-        None => (b".", path),
-    }
+    let Some((dir, slash_name)) = path.iter().rposition(|&b| b == b'/').and_then(|slash| path.split_at_checked(slash))
+    else {
+        return (b".", path);
+    };
+    let name = slash_name.get(1..).unwrap_or_default();
+    (if dir.is_empty() { b"/" } else { dir }, name)
 }
 
 #[cfg(test)]
