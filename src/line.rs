@@ -1,6 +1,7 @@
 //! A one-line message assembled in a fixed buffer: no allocator, no `core::fmt`.
 
 use crate::errno_text::errno_text;
+use crate::fill::copy;
 use crate::number::{format_u32, hex_byte};
 use crate::packed_text::Texts;
 
@@ -111,7 +112,7 @@ impl Line {
         // always fit after it; the checked forms never miss.
         if self.cut {
             if let Some(tail) = self.buf.get_mut(self.len..).and_then(|rest| rest.get_mut(..ELLIPSIS.len())) {
-                tail.copy_from_slice(ELLIPSIS);
+                copy(tail, ELLIPSIS);
                 self.len = self.len.wrapping_add(ELLIPSIS.len());
             }
             self.cut = false;

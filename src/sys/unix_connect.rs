@@ -8,6 +8,7 @@ use rustix::io::Errno;
 use rustix::net::{AddressFamily, SocketAddrUnix, SocketFlags, SocketType, connect, socket_with};
 use rustix::process::fchdir;
 use sockproxy::failure::Failure;
+use sockproxy::fill::join;
 use sockproxy::number::format_u32;
 use sockproxy::unix_address::{PATH_CAPACITY, SUN_PATH_LEN, UnixAddress, split_parent};
 
@@ -48,17 +49,18 @@ pub fn connect_unix_raw(address: UnixAddress<'_>) -> Result<OwnedFd, UnixConnect
     }
 }
 
-/// Connects to the path in `buf[..len]` (NUL at `len`). When it does not
-/// exist, retries once with the case recovered; the first error stands if
-/// that finds nothing.
+/// Connects to the path in `buf[..len]` (NUL at `len`, below PATH_CAPACITY).
+/// When it does not exist, retries once with the case recovered; the first
+/// error stands if that finds nothing.
 fn connect_recovering_case(socket: BorrowedFd<'_>, buf: &mut [u8; PATH_CAPACITY], len: usize) -> Result<(), Errno> {
-    match connect_path(socket, as_cstr(&buf[..=len])) {
-        Err(Errno::NOENT) if recover_case(&mut buf[..len]) => connect_path(socket, as_cstr(&buf[..=len])),
+    match connect_path(socket, as_cstr(buf)) {
+        Err(Errno::NOENT) if recover_case(buf.get_mut(..len).unwrap_or_default()) => connect_path(socket, as_cstr(buf)),
         result => result,
     }
 }
 
-/// `bytes_with_nul` ends with its only NUL (see UnixPath::write_with_nul).
+/// The string up to the first NUL in `bytes_with_nul`, which has one (see
+/// UnixPath::write_with_nul).
 fn as_cstr(bytes_with_nul: &[u8]) -> &CStr {
     cstr_until_nul(bytes_with_nul).unwrap_or(c"")
 }
@@ -72,11 +74,13 @@ fn connect_path(socket: BorrowedFd<'_>, path: &CStr) -> Result<(), Errno> {
     if bytes.len() < SUN_PATH_LEN {
         return connect(socket, &SocketAddrUnix::new(path)?);
     }
-    let (dir, name) = split_parent(bytes);
+    // The NUL follows the last `/`, so it ends up in `name`.
+    let (dir, name) = split_parent(path.to_bytes_with_nul());
     let mut dir_buf = [0u8; PATH_CAPACITY];
-    dir_buf[..dir.len()].copy_from_slice(dir);
-    let dir = open(as_cstr(&dir_buf[..=dir.len()]), OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())?;
-    let name = as_cstr(&path.to_bytes_with_nul()[bytes.len() - name.len()..]);
+    // Part of a path that fits in PATH_MAX, so it fits too.
+    let dir = join(&mut dir_buf, &[dir, b"\0"]).ok_or(Errno::NAMETOOLONG)?;
+    let dir = open(as_cstr(dir), OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())?;
+    let name = as_cstr(name);
     if name.to_bytes().len() < SUN_PATH_LEN {
         // Check first, so that a missing name fails before the working
         // directory moves (case recovery resolves `./` paths against it).
@@ -92,9 +96,8 @@ fn connect_through_proc(socket: BorrowedFd<'_>, file: &OwnedFd) -> Result<(), Er
     let mut buf = [0u8; 32];
     let mut digits = [0u8; 10];
     let fd = format_u32(file.as_raw_fd().unsigned_abs(), &mut digits);
-    buf[..PREFIX.len()].copy_from_slice(PREFIX);
-    buf[PREFIX.len()..PREFIX.len() + fd.len()].copy_from_slice(fd);
-    let proc_path = as_cstr(&buf[..=PREFIX.len() + fd.len()]);
+    // At most 14 + 10 + 1 bytes: it fits.
+    let proc_path = as_cstr(join(&mut buf, &[PREFIX, fd, b"\0"]).unwrap_or_default());
     match connect(socket, &SocketAddrUnix::new(proc_path)?) {
         // The socket exists (we hold it open), so ENOENT means no /proc.
         Err(Errno::NOENT) => Err(Errno::NAMETOOLONG),
