@@ -1,10 +1,13 @@
 //! `unix/PATH` addresses: the leading-`/` rule, `./` paths, abstract `@name`.
 
 use crate::failure::Failure;
-use crate::fill::Fill;
+use crate::fill::{Fill, join};
 
 /// Bytes in `sockaddr_un.sun_path`.
 pub const SUN_PATH_LEN: usize = 108;
+
+/// Size of `struct sockaddr_un`: the family, then sun_path.
+pub const SOCKADDR_UN_LEN: usize = 2 + SUN_PATH_LEN;
 
 /// PATH_MAX: the longest path, NUL included, that one syscall accepts.
 pub const PATH_CAPACITY: usize = 4096;
@@ -58,6 +61,34 @@ impl<'a> UnixPath<'a> {
         out.put(self.written)?;
         out.put(b"\0")?;
         out.filled().split_last().map(|(_, path)| path)
+    }
+}
+
+/// `struct sockaddr_un` as bytes, and the length that connect(2) takes with it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SockaddrUn {
+    pub bytes: [u8; SOCKADDR_UN_LEN],
+    pub len: usize,
+}
+
+impl SockaddrUn {
+    /// AF_UNIX, then `sun_path` made of `parts`; `None` when they do not fit.
+    fn new(parts: [&[u8]; 2]) -> Option<Self> {
+        let family = (linux_raw_sys::net::AF_UNIX as u16).to_ne_bytes();
+        let [first, second] = parts;
+        let mut bytes = [0u8; SOCKADDR_UN_LEN];
+        let len = join(&mut bytes, &[&family, first, second])?.len();
+        Some(Self { bytes, len })
+    }
+
+    /// For a path (without NUL) shorter than SUN_PATH_LEN: it and its NUL.
+    pub fn path(path: &[u8]) -> Option<Self> {
+        Self::new([path, b"\0"])
+    }
+
+    /// For an abstract name of at most SUN_PATH_LEN - 1 bytes: a NUL, then the name.
+    pub fn abstract_name(name: &[u8]) -> Option<Self> {
+        Self::new([b"\0", name])
     }
 }
 
@@ -150,6 +181,27 @@ mod tests {
         assert!(path.write_with_nul(&mut buf).is_none());
         let with_nul = UnixPath { add_root: true, written: b"a\0b" };
         assert!(with_nul.write_with_nul(&mut buf).is_none());
+    }
+
+    #[test]
+    fn sockaddr_un_layout() {
+        use core::mem::{offset_of, size_of};
+        use linux_raw_sys::net::sockaddr_un as Raw;
+        assert_eq!(size_of::<Raw>(), SOCKADDR_UN_LEN);
+        assert_eq!(offset_of!(Raw, sun_path), 2);
+        let family = (linux_raw_sys::net::AF_UNIX as u16).to_ne_bytes();
+        let path = SockaddrUn::path(b"/run/x").unwrap();
+        assert_eq!(path.len, 2 + 6 + 1);
+        assert_eq!(path.bytes[..9], [&family[..], b"/run/x\0"].concat());
+        assert!(path.bytes[9..].iter().all(|&b| b == 0));
+        let name = SockaddrUn::abstract_name(b"vm").unwrap();
+        assert_eq!(name.len, 2 + 1 + 2);
+        assert_eq!(name.bytes[..5], [&family[..], b"\0vm"].concat());
+        // As rustix's SocketAddrUnix: 107 bytes and a NUL, or a NUL and 107 bytes.
+        assert_eq!(SockaddrUn::path(&[b'a'; 107]).map(|a| a.len), Some(SOCKADDR_UN_LEN));
+        assert_eq!(SockaddrUn::path(&[b'a'; 108]), None);
+        assert_eq!(SockaddrUn::abstract_name(&[b'a'; 107]).map(|a| a.len), Some(SOCKADDR_UN_LEN));
+        assert_eq!(SockaddrUn::abstract_name(&[b'a'; 108]), None);
     }
 
     #[test]
