@@ -29,19 +29,40 @@ DESTDIR     ?=
 
 CARGO       ?= cargo
 
-.PHONY: build test unit size demo install install-dracut install-mkinitcpio uninstall clean
+.PHONY: build test unit size lint no-panic demo install install-dracut install-mkinitcpio uninstall clean
 
 build:
 	$(CARGO) build --release --locked
 
-# Unit tests of the library, black-box tests of the release binary (real
-# sockets, strace-faked vsock, real ssh/sshd) and the nested-VM vsock tests
-# (vm-test); needs root for sshd and mount namespaces. Then the size check.
-test: build paramiko
+# The lint first (it is quick), then unit tests of the library, black-box
+# tests of the release binary (real sockets, strace-faked vsock, real
+# ssh/sshd) and the nested-VM vsock tests (vm-test); needs root for sshd and
+# mount namespaces. Then the fuzz and bench smoke runs, the size and the
+# panic-site checks.
+test: lint build paramiko
 	$(CARGO) test --release --locked
 	$(MAKE) --no-print-directory fuzz-smoke
 	$(MAKE) --no-print-directory bench-smoke
 	$(MAKE) --no-print-directory size
+	$(MAKE) --no-print-directory no-panic
+
+# rustfmt (rustfmt.toml) over the crate and the fuzz crate, and clippy with
+# warnings as errors over every target. The library and the binary deny
+# clippy's panicking lints themselves (src/lib.rs, src/main.rs).
+lint:
+	$(CARGO) fmt --check
+	$(CARGO) fmt --check --manifest-path tests/fuzz/Cargo.toml
+	$(CARGO) clippy --release --all-targets --locked -- -D warnings
+
+# Every panic call site left in the release binary, against the list in
+# tests/no-panic/allowed (each there with why it cannot be reached): the same
+# release build again into its own target dir, with symbols and line tables;
+# check.py first makes sure that its code is byte for byte the shipped one's.
+NO_PANIC_DIR := target/no-panic
+no-panic: build
+	CARGO_PROFILE_RELEASE_STRIP=false CARGO_PROFILE_RELEASE_DEBUG=line-tables-only \
+		$(CARGO) build --release --locked --quiet --bin ssh-sockproxy --target-dir $(NO_PANIC_DIR)
+	python3 tests/no-panic/check.py $(NO_PANIC_DIR)/$(TARGET)/release/ssh-sockproxy $(BIN) tests/no-panic/allowed
 
 # Paramiko, a real ssh client without fd passing, for the relay tests:
 # a venv from PyPI with the pinned versions in tests/paramiko/requirements.txt.
