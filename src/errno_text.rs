@@ -80,7 +80,7 @@ const TEXTS: [(u8, &[u8]); 66] = [
 pub(crate) const TABLE: [u8; packed_len()] = pack();
 
 // These two run in the compiler only (for TABLE).
-#[allow(
+#[expect(
     clippy::indexing_slicing,
     clippy::arithmetic_side_effects,
     reason = "run by the compiler: a bad index or an overflow fails the build"
@@ -95,7 +95,7 @@ const fn packed_len() -> usize {
     len
 }
 
-#[allow(
+#[expect(
     clippy::indexing_slicing,
     clippy::arithmetic_side_effects,
     reason = "run by the compiler: a bad index or an overflow fails the build"

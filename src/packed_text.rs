@@ -20,7 +20,7 @@ const MAX_DISTANCE: usize = 1 << 11;
 const PARTS: [&[u8]; 5] = [HELP, HEAD, LOCAL, TAIL, &ERRNO_TABLE];
 
 /// Where each part starts in the unpacked text, and where the last ends.
-#[allow(clippy::indexing_slicing, reason = "run by the compiler: a bad index fails the build")]
+#[expect(clippy::indexing_slicing, reason = "run by the compiler: a bad index fails the build")]
 const STARTS: [usize; PARTS.len() + 1] = {
     let mut starts = [0; PARTS.len() + 1];
     let mut i = 0;
@@ -32,10 +32,10 @@ const STARTS: [usize; PARTS.len() + 1] = {
 };
 
 /// Length of the unpacked text.
-#[allow(clippy::indexing_slicing, reason = "run by the compiler: a bad index fails the build")]
+#[expect(clippy::indexing_slicing, reason = "run by the compiler: a bad index fails the build")]
 pub const TEXT_LEN: usize = STARTS[PARTS.len()];
 
-#[allow(clippy::indexing_slicing, reason = "run by the compiler: a bad index fails the build")]
+#[expect(clippy::indexing_slicing, reason = "run by the compiler: a bad index fails the build")]
 const TEXT: [u8; TEXT_LEN] = {
     let mut text = [0; TEXT_LEN];
     let mut at = 0;
@@ -55,7 +55,7 @@ const TEXT: [u8; TEXT_LEN] = {
 /// Greedy LZ77: at each position the longest earlier match, if long enough.
 /// Never longer than the text (a match of 3 or more bytes takes 2).
 /// Run by the compiler only (for COMPRESSED): its assert is a build check.
-#[allow(
+#[expect(
     clippy::indexing_slicing,
     clippy::arithmetic_side_effects,
     reason = "run by the compiler: a bad index or an overflow fails the build"
@@ -97,7 +97,7 @@ const fn compress(text: &[u8; TEXT_LEN]) -> ([u8; TEXT_LEN], usize) {
 #[allow(long_running_const_eval)]
 const COMPRESSED: ([u8; TEXT_LEN], usize) = compress(&TEXT);
 
-#[allow(clippy::indexing_slicing, reason = "run by the compiler: a bad index fails the build")]
+#[expect(clippy::indexing_slicing, reason = "run by the compiler: a bad index fails the build")]
 static PACKED: [u8; COMPRESSED.1] = {
     let mut packed = [0; COMPRESSED.1];
     let mut i = 0;
