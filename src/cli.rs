@@ -153,12 +153,15 @@ mod tests {
         parse_command(args.iter().copied())
     }
 
+    /// Arguments and what they parse to.
+    type Case<'a> = (&'a [&'a [u8]], Result<Command<'a>, Failure<'a>>);
+
     #[test]
     fn command_lines() {
         let connect = Command::Connect { host: b"unix/x", port: b"22", options: Options::default() };
         let with = |options| Command::Connect { host: b"unix/x", port: b"22", options };
         let verbose = with(Options { verbose: true, ..Options::default() });
-        let cases: &[(&[&[u8]], Result<Command, Failure>)] = &[
+        let cases: &[Case] = &[
             (&[b"unix/x", b"22"], Ok(connect)),
             (&[b"--", b"unix/x", b"22"], Ok(connect)),
             (&[b"-v", b"unix/x", b"22"], Ok(verbose)),

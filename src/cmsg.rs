@@ -12,7 +12,7 @@ const FD_LEN: usize = size_of::<i32>();
 pub const CMSG_LEN_ONE_FD: usize = HEADER_LEN + FD_LEN;
 
 /// CMSG_SPACE(sizeof(int)): CMSG_LEN rounded up to the header's alignment.
-pub const CMSG_SPACE_ONE_FD: usize = (CMSG_LEN_ONE_FD + ALIGN - 1) / ALIGN * ALIGN;
+pub const CMSG_SPACE_ONE_FD: usize = CMSG_LEN_ONE_FD.next_multiple_of(ALIGN);
 
 /// Control bytes, aligned like `struct cmsghdr` as the kernel's CMSG macros expect.
 #[repr(C, align(8))]
@@ -20,15 +20,24 @@ pub struct ControlBuffer(pub [u8; CMSG_SPACE_ONE_FD]);
 
 /// Builds `cmsghdr { len, SOL_SOCKET, SCM_RIGHTS }` followed by `fd`, padding zeroed.
 pub fn scm_rights(fd: i32) -> ControlBuffer {
+    // cmsghdr: the size_t length, then the level and type ints, no padding.
+    const LEVEL_AT: usize = size_of::<usize>();
+    const TYPE_AT: usize = LEVEL_AT + size_of::<i32>();
+    const _: () = assert!(HEADER_LEN == TYPE_AT + size_of::<i32>());
     let mut bytes = [0u8; CMSG_SPACE_ONE_FD];
-    let (len, rest) = bytes.split_at_mut(size_of::<usize>());
-    len.copy_from_slice(&CMSG_LEN_ONE_FD.to_ne_bytes());
-    let (level, rest) = rest.split_at_mut(4);
-    level.copy_from_slice(&(SOL_SOCKET as i32).to_ne_bytes());
-    let (kind, rest) = rest.split_at_mut(4);
-    kind.copy_from_slice(&(SCM_RIGHTS as i32).to_ne_bytes());
-    rest[..FD_LEN].copy_from_slice(&fd.to_ne_bytes());
+    put(&mut bytes, 0, CMSG_LEN_ONE_FD.to_ne_bytes());
+    put(&mut bytes, LEVEL_AT, (SOL_SOCKET as i32).to_ne_bytes());
+    put(&mut bytes, TYPE_AT, (SCM_RIGHTS as i32).to_ne_bytes());
+    put(&mut bytes, HEADER_LEN, fd.to_ne_bytes());
     ControlBuffer(bytes)
+}
+
+/// Writes `field` at offset `at`; with the constant offsets above, within
+/// CMSG_LEN_ONE_FD, the check is made by the compiler and never misses.
+fn put<const N: usize>(bytes: &mut [u8], at: usize, field: [u8; N]) {
+    if let Some(slot) = bytes.get_mut(at..).and_then(<[u8]>::first_chunk_mut) {
+        *slot = field;
+    }
 }
 
 #[cfg(test)]

@@ -79,6 +79,12 @@ const TEXTS: [(u8, &[u8]); 66] = [
 /// The binary holds it compressed (see packed_text).
 pub(crate) const TABLE: [u8; packed_len()] = pack();
 
+// These two run in the compiler only (for TABLE).
+#[expect(
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    reason = "run by the compiler: a bad index or an overflow fails the build"
+)]
 const fn packed_len() -> usize {
     let mut len = 0;
     let mut i = 0;
@@ -89,6 +95,11 @@ const fn packed_len() -> usize {
     len
 }
 
+#[expect(
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    reason = "run by the compiler: a bad index or an overflow fails the build"
+)]
 const fn pack() -> [u8; packed_len()] {
     let mut out = [0u8; packed_len()];
     let mut at = 0;

@@ -59,7 +59,7 @@ impl<const N: usize> Text<N> {
 
     /// The bytes kept (all of them unless `is_cut`).
     pub fn as_bytes(&self) -> &[u8] {
-        &self.bytes[..usize::from(self.len)]
+        self.bytes.get(..usize::from(self.len)).unwrap_or_default()
     }
 
     pub fn is_cut(&self) -> bool {
@@ -89,12 +89,12 @@ impl Sink<'_> {
     }
 
     fn push(&mut self, byte: u8) {
-        match self.bytes.get_mut(usize::from(*self.len)) {
-            Some(slot) => {
+        match (self.bytes.get_mut(usize::from(*self.len)), self.len.checked_add(1)) {
+            (Some(slot), Some(len)) => {
                 *slot = byte;
-                *self.len += 1;
+                *self.len = len;
             }
-            None => *self.cut = true,
+            _ => *self.cut = true,
         }
     }
 
@@ -109,6 +109,7 @@ impl Sink<'_> {
 /// A cursor over one JSON document.
 pub struct Reader<'a> {
     doc: &'a [u8],
+    /// The next byte's offset; at most `doc.len()`.
     pos: usize,
 }
 
@@ -117,9 +118,15 @@ impl<'a> Reader<'a> {
         Self { doc, pos: 0 }
     }
 
+    /// Moves past the byte at `pos`, which is there: the sum is at most
+    /// `doc.len()` and cannot wrap.
+    fn skip(&mut self) {
+        self.pos = self.pos.wrapping_add(1);
+    }
+
     fn skip_space(&mut self) {
         while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.doc.get(self.pos) {
-            self.pos += 1;
+            self.skip();
         }
     }
 
@@ -131,7 +138,7 @@ impl<'a> Reader<'a> {
 
     fn next_byte(&mut self) -> Result<u8, JsonError> {
         let byte = self.doc.get(self.pos).copied().ok_or(JsonError::Truncated)?;
-        self.pos += 1;
+        self.skip();
         Ok(byte)
     }
 
@@ -139,7 +146,7 @@ impl<'a> Reader<'a> {
         if self.peek()? != wanted {
             return Err(JsonError::Unexpected(self.pos));
         }
-        self.pos += 1;
+        self.skip();
         Ok(())
     }
 
@@ -157,7 +164,7 @@ impl<'a> Reader<'a> {
 
     fn next_member_into(&mut self, first: bool, mut key: Sink<'_>) -> Result<bool, JsonError> {
         if self.peek()? == b'}' {
-            self.pos += 1;
+            self.skip();
             return Ok(false);
         }
         if !first {
@@ -204,13 +211,9 @@ impl<'a> Reader<'a> {
     fn hex4(&mut self, at: usize) -> Result<u32, JsonError> {
         let mut value = 0;
         for _ in 0..4 {
-            let digit = match self.next_byte()? {
-                byte @ b'0'..=b'9' => byte - b'0',
-                byte @ b'a'..=b'f' => byte - b'a' + 10,
-                byte @ b'A'..=b'F' => byte - b'A' + 10,
-                _ => return Err(JsonError::BadEscape(at)),
-            };
-            value = value * 16 + u32::from(digit);
+            let digit = char::from(self.next_byte()?).to_digit(16).ok_or(JsonError::BadEscape(at))?;
+            // Four hex digits: 16 bits, no overflow.
+            value = value << 4 | digit;
         }
         Ok(value)
     }
@@ -227,12 +230,13 @@ impl<'a> Reader<'a> {
                 if !(0xdc00..=0xdfff).contains(&low) {
                     return Err(JsonError::BadEscape(at));
                 }
-                0x10000 + ((first - 0xd800) << 10) + (low - 0xdc00)
+                // 20 bits from the pair, above the basic plane: at most 0x10ffff.
+                ((first & 0x3ff) << 10 | low & 0x3ff).checked_add(0x10000)
             }
             0xdc00..=0xdfff => return Err(JsonError::BadEscape(at)),
-            _ => first,
+            _ => Some(first),
         };
-        char::from_u32(code).ok_or(JsonError::BadEscape(at))
+        code.and_then(char::from_u32).ok_or(JsonError::BadEscape(at))
     }
 
     /// Reads a non-negative integer that fits in u32.
@@ -257,15 +261,16 @@ impl<'a> Reader<'a> {
     }
 
     fn literal(&mut self, word: &[u8]) -> Result<(), JsonError> {
-        let at = self.pos;
-        if self.doc.get(at..at + word.len()) != Some(word) {
-            return if self.doc.len() < at + word.len() && word.starts_with(&self.doc[at..]) {
+        let rest = self.doc.get(self.pos..).unwrap_or_default();
+        if !rest.starts_with(word) {
+            return if rest.len() < word.len() && word.starts_with(rest) {
                 Err(JsonError::Truncated)
             } else {
-                Err(JsonError::Unexpected(at))
+                Err(JsonError::Unexpected(self.pos))
             };
         }
-        self.pos += word.len();
+        // `word` is there: the sum is at most `doc.len()`, no wrap.
+        self.pos = self.pos.wrapping_add(word.len());
         Ok(())
     }
 
@@ -274,10 +279,10 @@ impl<'a> Reader<'a> {
     fn number(&mut self) -> Result<((usize, usize), bool), JsonError> {
         let start = self.pos;
         if self.doc.get(self.pos) == Some(&b'-') {
-            self.pos += 1;
+            self.skip();
         }
         match self.doc.get(self.pos) {
-            Some(b'0') => self.pos += 1,
+            Some(b'0') => self.skip(),
             Some(b'1'..=b'9') => self.digits(),
             Some(_) => return Err(JsonError::Unexpected(self.pos)),
             None => return Err(JsonError::Truncated),
@@ -285,14 +290,14 @@ impl<'a> Reader<'a> {
         let integer = (start, self.pos);
         let mut plain = true;
         if self.doc.get(self.pos) == Some(&b'.') {
-            self.pos += 1;
+            self.skip();
             self.required_digits()?;
             plain = false;
         }
         if let Some(b'e' | b'E') = self.doc.get(self.pos) {
-            self.pos += 1;
+            self.skip();
             if let Some(b'+' | b'-') = self.doc.get(self.pos) {
-                self.pos += 1;
+                self.skip();
             }
             self.required_digits()?;
             plain = false;
@@ -302,7 +307,7 @@ impl<'a> Reader<'a> {
 
     fn digits(&mut self) {
         while let Some(b'0'..=b'9') = self.doc.get(self.pos) {
-            self.pos += 1;
+            self.skip();
         }
     }
 
@@ -323,27 +328,29 @@ impl<'a> Reader<'a> {
         match self.peek()? {
             b'{' | b'[' if depth >= MAX_DEPTH => Err(JsonError::TooDeep(at)),
             b'{' => {
-                self.pos += 1;
+                self.skip();
+                let inner = depth.wrapping_add(1);
                 let mut key = Text::<0>::new();
                 let mut first = true;
                 while self.next_member(first, &mut key)? {
-                    self.skip_value(depth + 1)?;
+                    self.skip_value(inner)?;
                     first = false;
                 }
                 Ok(())
             }
             b'[' => {
-                self.pos += 1;
+                self.skip();
+                let inner = depth.wrapping_add(1);
                 if self.peek()? == b']' {
-                    self.pos += 1;
+                    self.skip();
                     return Ok(());
                 }
                 loop {
-                    self.skip_value(depth + 1)?;
+                    self.skip_value(inner)?;
                     match self.peek()? {
-                        b',' => self.pos += 1,
+                        b',' => self.skip(),
                         b']' => {
-                            self.pos += 1;
+                            self.skip();
                             return Ok(());
                         }
                         _ => return Err(JsonError::Unexpected(self.pos)),

@@ -1,13 +1,17 @@
 //! A one-line message assembled in a fixed buffer: no allocator, no `core::fmt`.
 
 use crate::errno_text::errno_text;
-use crate::number::format_u32;
+use crate::fill::copy;
+use crate::number::{format_u32, hex_byte};
 use crate::packed_text::Texts;
 
 /// Capacity of a message line; longer content is cut and marked with `...`.
 pub const LINE_CAPACITY: usize = 1024;
 
 const ELLIPSIS: &[u8] = b"...";
+
+/// Bytes of content a line holds: the rest is kept for `...` and the newline.
+const CONTENT_CAPACITY: usize = LINE_CAPACITY - ELLIPSIS.len() - 1;
 
 /// Untrusted text longer than this is shown as its first and last halves
 /// with `...` between, so that the reason after it always fits on the line.
@@ -33,16 +37,19 @@ impl Line {
 
     /// Room left for content, keeping space for `...` and the newline.
     fn room(&self) -> usize {
-        LINE_CAPACITY - ELLIPSIS.len() - 1 - self.len
+        CONTENT_CAPACITY.saturating_sub(self.len)
     }
 
     fn push_byte(&mut self, byte: u8) {
-        if self.room() == 0 {
-            self.cut = true;
-            return;
+        // Only content slots: the checked index is the room check, and
+        // `len` stays below CONTENT_CAPACITY before the step (no wrap).
+        match self.buf.get_mut(..CONTENT_CAPACITY).and_then(|content| content.get_mut(self.len)) {
+            Some(slot) => {
+                *slot = byte;
+                self.len = self.len.wrapping_add(1);
+            }
+            None => self.cut = true,
         }
-        self.buf[self.len] = byte;
-        self.len += 1;
     }
 
     /// Appends trusted text verbatim.
@@ -65,14 +72,14 @@ impl Line {
     }
 
     fn escaped(&mut self, bytes: &[u8]) -> &mut Self {
-        const HEX: &[u8; 16] = b"0123456789abcdef";
         for &byte in bytes {
             if byte < 0x20 || byte == 0x7f {
                 if self.room() < 4 {
                     self.cut = true;
                     break;
                 }
-                self.text(&[b'\\', b'x', HEX[usize::from(byte >> 4)], HEX[usize::from(byte & 15)]]);
+                let [high, low] = hex_byte(byte);
+                self.text(&[b'\\', b'x', high, low]);
             } else {
                 self.push_byte(byte);
             }
@@ -101,14 +108,19 @@ impl Line {
 
     /// The finished line, newline included.
     pub fn finish(&mut self) -> &[u8] {
+        // `len` is at most CONTENT_CAPACITY, so the ellipsis and the newline
+        // always fit after it; the checked forms never miss.
         if self.cut {
-            let end = self.len;
-            self.buf[end..end + ELLIPSIS.len()].copy_from_slice(ELLIPSIS);
-            self.len += ELLIPSIS.len();
+            if let Some(tail) = self.buf.get_mut(self.len..).and_then(|rest| rest.get_mut(..ELLIPSIS.len())) {
+                copy(tail, ELLIPSIS);
+                self.len = self.len.wrapping_add(ELLIPSIS.len());
+            }
             self.cut = false;
         }
-        self.buf[self.len] = b'\n';
-        &self.buf[..=self.len]
+        if let Some(end) = self.buf.get_mut(self.len) {
+            *end = b'\n';
+        }
+        self.buf.get(..=self.len).unwrap_or_default()
     }
 }
 

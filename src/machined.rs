@@ -1,7 +1,9 @@
 //! systemd-machined over Varlink: the request for one machine and the reply
 //! fields we use (`class`, `service`, `vSockCid`, or an error).
 
+use crate::fill::Fill;
 use crate::json::{JsonError, Reader, Text};
+use crate::number::hex_byte;
 
 /// Longest machine name machined accepts (HOST_NAME_MAX).
 pub const NAME_MAX: usize = 64;
@@ -33,24 +35,20 @@ pub fn is_valid_machine_name(name: &[u8]) -> bool {
 pub fn list_request<'o>(name: &[u8], out: &'o mut [u8; REQUEST_CAPACITY]) -> Option<&'o [u8]> {
     const HEAD: &[u8] = br#"{"method":"io.systemd.Machine.List","parameters":{"name":""#;
     const TAIL: &[u8] = b"\"}}\0";
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut len = 0;
-    let mut put = |bytes: &[u8]| {
-        let end = len + bytes.len();
-        out.get_mut(len..end)?.copy_from_slice(bytes);
-        len = end;
-        Some(())
-    };
-    put(HEAD)?;
+    let mut out = Fill::new(out);
+    out.put(HEAD)?;
     for &byte in name {
         match byte {
-            b'"' | b'\\' => put(&[b'\\', byte])?,
-            0..=0x1f => put(&[b'\\', b'u', b'0', b'0', HEX[usize::from(byte >> 4)], HEX[usize::from(byte & 15)]])?,
-            _ => put(&[byte])?,
+            b'"' | b'\\' => out.put(&[b'\\', byte])?,
+            0..=0x1f => {
+                let [high, low] = hex_byte(byte);
+                out.put(&[b'\\', b'u', b'0', b'0', high, low])?
+            }
+            _ => out.put(&[byte])?,
         }
     }
-    put(TAIL)?;
-    Some(&out[..len])
+    out.put(TAIL)?;
+    Some(out.filled())
 }
 
 /// Error ids are shown to the user; 128 bytes keep any real one whole.

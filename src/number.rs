@@ -17,19 +17,36 @@ pub fn parse_u32(text: &[u8]) -> Option<u32> {
     Some(value)
 }
 
+const DIGITS: &[u8; 16] = b"0123456789abcdef";
+
+/// The ASCII digit for `value`, which is below 16 at every caller (a
+/// remainder or a nibble), so the lookup never misses.
+fn digit(value: u32) -> u8 {
+    DIGITS.get(value as usize).copied().unwrap_or(b'?')
+}
+
 /// Writes `value` in decimal into `out` and returns the digits.
 pub fn format_u32(value: u32, out: &mut [u8; 10]) -> &[u8] {
+    // Filled from the end; ten places hold u32::MAX, so `rest` reaches 0
+    // before `start` does.
     let mut start = out.len();
     let mut rest = value;
-    loop {
-        start -= 1;
-        out[start] = b'0' + (rest % 10) as u8;
+    while let Some(at) = start.checked_sub(1) {
+        start = at;
+        if let Some(slot) = out.get_mut(at) {
+            *slot = digit(rest % 10);
+        }
         rest /= 10;
         if rest == 0 {
             break;
         }
     }
-    &out[start..]
+    out.get(start..).unwrap_or_default()
+}
+
+/// `byte` as two lowercase hex digits.
+pub fn hex_byte(byte: u8) -> [u8; 2] {
+    [digit(u32::from(byte >> 4)), digit(u32::from(byte & 15))]
 }
 
 #[cfg(test)]
@@ -69,6 +86,13 @@ mod tests {
         for value in [0, 7, 10, 22, 1073741824, u32::MAX] {
             let text = format_u32(value, &mut buf);
             assert_eq!(text, value.to_string().as_bytes());
+        }
+    }
+
+    #[test]
+    fn formats_hex_bytes() {
+        for byte in 0..=u8::MAX {
+            assert_eq!(hex_byte(byte), format!("{byte:02x}").as_bytes());
         }
     }
 }

@@ -20,6 +20,7 @@ const MAX_DISTANCE: usize = 1 << 11;
 const PARTS: [&[u8]; 5] = [HELP, HEAD, LOCAL, TAIL, &ERRNO_TABLE];
 
 /// Where each part starts in the unpacked text, and where the last ends.
+#[expect(clippy::indexing_slicing, reason = "run by the compiler: a bad index fails the build")]
 const STARTS: [usize; PARTS.len() + 1] = {
     let mut starts = [0; PARTS.len() + 1];
     let mut i = 0;
@@ -31,8 +32,10 @@ const STARTS: [usize; PARTS.len() + 1] = {
 };
 
 /// Length of the unpacked text.
+#[expect(clippy::indexing_slicing, reason = "run by the compiler: a bad index fails the build")]
 pub const TEXT_LEN: usize = STARTS[PARTS.len()];
 
+#[expect(clippy::indexing_slicing, reason = "run by the compiler: a bad index fails the build")]
 const TEXT: [u8; TEXT_LEN] = {
     let mut text = [0; TEXT_LEN];
     let mut at = 0;
@@ -51,6 +54,12 @@ const TEXT: [u8; TEXT_LEN] = {
 
 /// Greedy LZ77: at each position the longest earlier match, if long enough.
 /// Never longer than the text (a match of 3 or more bytes takes 2).
+/// Run by the compiler only (for COMPRESSED): its assert is a build check.
+#[expect(
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    reason = "run by the compiler: a bad index or an overflow fails the build"
+)]
 const fn compress(text: &[u8; TEXT_LEN]) -> ([u8; TEXT_LEN], usize) {
     let mut out = [0; TEXT_LEN];
     let mut len = 0;
@@ -88,6 +97,7 @@ const fn compress(text: &[u8; TEXT_LEN]) -> ([u8; TEXT_LEN], usize) {
 #[allow(long_running_const_eval)]
 const COMPRESSED: ([u8; TEXT_LEN], usize) = compress(&TEXT);
 
+#[expect(clippy::indexing_slicing, reason = "run by the compiler: a bad index fails the build")]
 static PACKED: [u8; COMPRESSED.1] = {
     let mut packed = [0; COMPRESSED.1];
     let mut i = 0;
@@ -106,28 +116,38 @@ impl Texts {
     #[inline(never)]
     pub fn unpack() -> Self {
         let mut text = [0; TEXT_LEN];
-        let mut at = 0;
-        let mut i = 0;
-        while let Some(&code) = PACKED.get(i) {
-            if code < 0x80 {
-                text[at] = code;
-                at += 1;
-                i += 1;
-                continue;
-            }
-            let len = usize::from(code >> 3 & 15) + MIN_MATCH;
-            let distance = (usize::from(code & 7) << 8 | usize::from(PACKED.get(i + 1).copied().unwrap_or(0))) + 1;
+        // PACKED is `compress`'s output, so every copy reads an earlier byte
+        // and every write lands inside `text` (the unit test unpacks it all):
+        // the checked accesses below never miss, nor does `at` overflow.
+        let mut at: usize = 0;
+        let mut packed = PACKED.iter().copied();
+        while let Some(code) = packed.next() {
+            // A literal byte, or `len` bytes copied from `distance` back.
+            let (len, distance) = if code < 0x80 {
+                (1, None)
+            } else {
+                let low = usize::from(packed.next().unwrap_or(0));
+                (usize::from(code >> 3 & 15) + MIN_MATCH, Some((usize::from(code & 7) << 8 | low).wrapping_add(1)))
+            };
             for _ in 0..len {
-                text[at] = text[at - distance];
-                at += 1;
+                let byte = match distance {
+                    None => code,
+                    Some(distance) => at.checked_sub(distance).and_then(|from| text.get(from)).copied().unwrap_or(0),
+                };
+                if let Some(slot) = text.get_mut(at) {
+                    *slot = byte;
+                }
+                at = at.wrapping_add(1);
             }
-            i += 2;
         }
         Self(text)
     }
 
     fn part(&self, index: usize) -> &[u8] {
-        &self.0[STARTS[index]..STARTS[index + 1]]
+        match STARTS.get(index..) {
+            Some(&[start, end, ..]) => self.0.get(start..end).unwrap_or_default(),
+            _ => &[],
+        }
     }
 
     /// `cli::HELP`.

@@ -1,5 +1,6 @@
 //! The ssh_config fragment that routes our host names through this binary.
 
+use crate::fill::Fill;
 use crate::packed_text::Texts;
 
 /// Room for a quoted binary path: PATH_MAX with every `%` doubled, plus quotes.
@@ -15,26 +16,20 @@ pub fn quote_bin<'o>(path: &[u8], out: &'o mut [u8; QUOTED_CAPACITY]) -> Option<
         return None;
     }
     let quote = !path.iter().all(|&b| plain(b));
-    let mut len = 0;
-    let mut put = |byte: u8| {
-        let slot = out.get_mut(len)?;
-        *slot = byte;
-        len += 1;
-        Some(())
-    };
+    let mut out = Fill::new(out);
     if quote {
-        put(b'\'')?;
+        out.put(b"'")?;
     }
     for &byte in path {
-        put(byte)?;
+        out.put(&[byte])?;
         if byte == b'%' {
-            put(b'%')?;
+            out.put(b"%")?;
         }
     }
     if quote {
-        put(b'\'')?;
+        out.put(b"'")?;
     }
-    Some(&out[..len])
+    Some(out.filled())
 }
 
 // The fragment's fixed pieces; the binary holds them compressed (see packed_text).

@@ -27,10 +27,11 @@ pub fn parse_target<'a>(host: &'a [u8], port: &'a [u8]) -> Result<Target<'a>, Fa
     if host == b".host" {
         return Ok(Target::Unix(UnixAddress::Path(UnixPath::absolute(LOCAL_HOST_SOCKET))));
     }
-    let Some(sep) = host.iter().position(|&b| b == b'/' || b == b'%') else {
+    let separator = host.iter().position(|&b| b == b'/' || b == b'%');
+    let Some((prefix, separator_rest)) = separator.and_then(|at| host.split_at_checked(at)) else {
         return Err(Failure::UnknownHost(host));
     };
-    let (prefix, rest) = (&host[..sep], &host[sep + 1..]);
+    let rest = separator_rest.get(1..).unwrap_or_default();
     // `==` rather than `match`: byte-string patterns compile to a test per byte.
     if prefix == b"unix" {
         Ok(Target::Unix(parse_unix_address(rest)?))
@@ -59,9 +60,12 @@ mod tests {
         UnixAddress::Path(UnixPath { add_root, written })
     }
 
+    /// HOST, PORT and what they parse to.
+    type Case<'a> = (&'a [u8], &'a [u8], Result<Target<'a>, Failure<'a>>);
+
     #[test]
     fn host_grammar() {
-        let cases: &[(&[u8], &[u8], Result<Target, Failure>)] = &[
+        let cases: &[Case] = &[
             (b"unix/run/x", b"22", Ok(Target::Unix(path(true, b"run/x")))),
             (b"unix%run/x", b"22", Ok(Target::Unix(path(true, b"run/x")))),
             (b"unix//run/x", b"22", Ok(Target::Unix(path(false, b"/run/x")))),

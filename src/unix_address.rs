@@ -1,9 +1,13 @@
 //! `unix/PATH` addresses: the leading-`/` rule, `./` paths, abstract `@name`.
 
 use crate::failure::Failure;
+use crate::fill::{Fill, join};
 
 /// Bytes in `sockaddr_un.sun_path`.
 pub const SUN_PATH_LEN: usize = 108;
+
+/// Size of `struct sockaddr_un`: the family, then sun_path.
+pub const SOCKADDR_UN_LEN: usize = 2 + SUN_PATH_LEN;
 
 /// PATH_MAX: the longest path, NUL included, that one syscall accepts.
 pub const PATH_CAPACITY: usize = 4096;
@@ -32,7 +36,8 @@ impl<'a> UnixPath<'a> {
 
     /// Length of the full path, without NUL.
     pub fn len(&self) -> usize {
-        self.written.len() + usize::from(self.add_root)
+        // A slice's length is at most isize::MAX: no wrap.
+        self.written.len().wrapping_add(usize::from(self.add_root))
     }
 
     pub fn is_empty(&self) -> bool {
@@ -43,18 +48,47 @@ impl<'a> UnixPath<'a> {
     /// the NUL). `None` when it does not fit in PATH_MAX, which the kernel
     /// would refuse with ENAMETOOLONG anyway, or holds a NUL of its own.
     pub fn write_with_nul<'b>(&self, buf: &'b mut [u8; PATH_CAPACITY]) -> Option<&'b [u8]> {
-        let len = self.len();
         // iter().any, not contains: that brings a word-at-a-time memchr.
         #[allow(clippy::manual_contains)]
         let has_nul = self.written.iter().any(|&b| b == 0);
-        if len >= PATH_CAPACITY || has_nul {
+        if has_nul {
             return None;
         }
-        let start = usize::from(self.add_root);
-        buf[0] = b'/';
-        buf[start..len].copy_from_slice(self.written);
-        buf[len] = 0;
-        Some(&buf[..len])
+        let mut out = Fill::new(buf);
+        if self.add_root {
+            out.put(b"/")?;
+        }
+        out.put(self.written)?;
+        out.put(b"\0")?;
+        out.filled().split_last().map(|(_, path)| path)
+    }
+}
+
+/// `struct sockaddr_un` as bytes, and the length that connect(2) takes with it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SockaddrUn {
+    pub bytes: [u8; SOCKADDR_UN_LEN],
+    pub len: usize,
+}
+
+impl SockaddrUn {
+    /// AF_UNIX, then `sun_path` made of `parts`; `None` when they do not fit.
+    fn new(parts: [&[u8]; 2]) -> Option<Self> {
+        let family = (linux_raw_sys::net::AF_UNIX as u16).to_ne_bytes();
+        let [first, second] = parts;
+        let mut bytes = [0u8; SOCKADDR_UN_LEN];
+        let len = join(&mut bytes, &[&family, first, second])?.len();
+        Some(Self { bytes, len })
+    }
+
+    /// For a path (without NUL) shorter than SUN_PATH_LEN: it and its NUL.
+    pub fn path(path: &[u8]) -> Option<Self> {
+        Self::new([path, b"\0"])
+    }
+
+    /// For an abstract name of at most SUN_PATH_LEN - 1 bytes: a NUL, then the name.
+    pub fn abstract_name(name: &[u8]) -> Option<Self> {
+        Self::new([b"\0", name])
     }
 }
 
@@ -77,11 +111,12 @@ pub fn parse_unix_address(rest: &[u8]) -> Result<UnixAddress<'_>, Failure<'_>> {
 /// Splits a path at its last `/` into the directory (`/` for top-level names)
 /// and the final name. The paths we build always contain a `/`.
 pub fn split_parent(path: &[u8]) -> (&[u8], &[u8]) {
-    match path.iter().rposition(|&b| b == b'/') {
-        Some(0) => (b"/", &path[1..]),
-        Some(slash) => (&path[..slash], &path[slash + 1..]),
-        None => (b".", path),
-    }
+    let Some((dir, slash_name)) = path.iter().rposition(|&b| b == b'/').and_then(|slash| path.split_at_checked(slash))
+    else {
+        return (b".", path);
+    };
+    let name = slash_name.get(1..).unwrap_or_default();
+    (if dir.is_empty() { b"/" } else { dir }, name)
 }
 
 #[cfg(test)]
@@ -146,6 +181,27 @@ mod tests {
         assert!(path.write_with_nul(&mut buf).is_none());
         let with_nul = UnixPath { add_root: true, written: b"a\0b" };
         assert!(with_nul.write_with_nul(&mut buf).is_none());
+    }
+
+    #[test]
+    fn sockaddr_un_layout() {
+        use core::mem::{offset_of, size_of};
+        use linux_raw_sys::net::sockaddr_un as Raw;
+        assert_eq!(size_of::<Raw>(), SOCKADDR_UN_LEN);
+        assert_eq!(offset_of!(Raw, sun_path), 2);
+        let family = (linux_raw_sys::net::AF_UNIX as u16).to_ne_bytes();
+        let path = SockaddrUn::path(b"/run/x").unwrap();
+        assert_eq!(path.len, 2 + 6 + 1);
+        assert_eq!(path.bytes[..9], [&family[..], b"/run/x\0"].concat());
+        assert!(path.bytes[9..].iter().all(|&b| b == 0));
+        let name = SockaddrUn::abstract_name(b"vm").unwrap();
+        assert_eq!(name.len, 2 + 1 + 2);
+        assert_eq!(name.bytes[..5], [&family[..], b"\0vm"].concat());
+        // As rustix's SocketAddrUnix: 107 bytes and a NUL, or a NUL and 107 bytes.
+        assert_eq!(SockaddrUn::path(&[b'a'; 107]).map(|a| a.len), Some(SOCKADDR_UN_LEN));
+        assert_eq!(SockaddrUn::path(&[b'a'; 108]), None);
+        assert_eq!(SockaddrUn::abstract_name(&[b'a'; 107]).map(|a| a.len), Some(SOCKADDR_UN_LEN));
+        assert_eq!(SockaddrUn::abstract_name(&[b'a'; 108]), None);
     }
 
     #[test]

@@ -20,10 +20,7 @@ impl Iterator for Args {
     type Item = &'static [u8];
 
     fn next(&mut self) -> Option<&'static [u8]> {
-        if self.remaining == 0 {
-            return None;
-        }
-        self.remaining -= 1;
+        self.remaining = self.remaining.checked_sub(1)?;
         // SAFETY: `new`'s contract: `next` points at one of the argc valid
         // string pointers, and those strings live as long as the process.
         let arg = unsafe { CStr::from_ptr(*self.next) };

@@ -8,6 +8,7 @@ use core::time::Duration;
 use rustix::fd::{BorrowedFd, OwnedFd};
 use sockproxy::cli::Options;
 use sockproxy::failure::Failure;
+use sockproxy::fill::copy;
 use sockproxy::line::{LINE_CAPACITY, Line};
 use sockproxy::notice::Notice;
 
@@ -52,7 +53,7 @@ pub fn connect<'a>(
         if options.verbose {
             notify(&Notice::Retrying(failure));
         }
-        pause = (pause * 2).min(LONGEST_PAUSE);
+        pause = pause.saturating_mul(2).min(LONGEST_PAUSE);
     }
 }
 
@@ -84,8 +85,11 @@ fn arm_timeout(seconds: u32) {
     // SAFETY: no alarm is pending (disarmed after every attempt), so the
     // handler cannot be reading the cell now.
     let (bytes, len) = unsafe { &mut *TIMEOUT_MESSAGE.0.get() };
-    bytes[..text.len()].copy_from_slice(text);
-    *len = text.len();
+    // A line is at most LINE_CAPACITY bytes: it always fits.
+    if let Some(message) = bytes.get_mut(..text.len()) {
+        copy(message, text);
+        *len = text.len();
+    }
     // SAFETY: the handler only writes and exits, both async-signal-safe.
     unsafe { syscall::set_action(SIGALRM, Action::Handle(on_alarm)) };
     syscall::alarm(seconds);

@@ -6,6 +6,7 @@ use core::mem::MaybeUninit;
 use rustix::fd::{AsFd, OwnedFd};
 use rustix::fs::{AtFlags, CWD, Mode, OFlags, RawDir, openat, statat};
 use sockproxy::case_match::CaseSearch;
+use sockproxy::fill::copy;
 
 use super::cstr_until_nul;
 
@@ -24,27 +25,28 @@ pub fn recover_case(path: &mut [u8]) -> bool {
         return false;
     };
     let mut changed = false;
-    let mut offset = 0;
-    while offset < path.len() {
-        let end = path[offset..].iter().position(|&b| b == b'/').map_or(path.len(), |i| offset + i);
-        let component = &mut path[offset..end];
-        offset = end + 1;
+    let mut components = path.split_mut(|&b| b == b'/').peekable();
+    while let Some(component) = components.next() {
         if component.is_empty() {
             continue;
         }
-        if component.len() >= NAME_CAPACITY {
-            return false;
-        }
+        // Shorter than NAME_CAPACITY, so that a NUL follows it in `name`.
         let mut name = [0u8; NAME_CAPACITY];
-        name[..component.len()].copy_from_slice(component);
+        let Some(written) = name.get_mut(..component.len()).filter(|_| component.len() < NAME_CAPACITY) else {
+            return false;
+        };
+        copy(written, component);
         if statat(&dir, cstr_until_nul(&name).unwrap_or(c""), AtFlags::SYMLINK_NOFOLLOW).is_err() {
-            if !find_unique(&dir, &mut name[..component.len()]) {
+            let Some(written) = name.get_mut(..component.len()) else {
+                return false;
+            };
+            if !find_unique(&dir, written) {
                 return false;
             }
-            component.copy_from_slice(&name[..component.len()]);
+            copy(component, written);
             changed = true;
         }
-        if end < path.len() {
+        if components.peek().is_some() {
             match open_dir(&dir, cstr_until_nul(&name).unwrap_or(c"")) {
                 Some(next) => dir = next,
                 None => return false,
@@ -67,13 +69,17 @@ fn find_unique(dir: &OwnedFd, name: &mut [u8]) -> bool {
         };
         let entry_name = entry.file_name().to_bytes();
         if search.offer(entry_name) {
-            found[..entry_name.len()].copy_from_slice(entry_name);
+            // A match has the length of `name`, which is below NAME_CAPACITY.
+            if let Some(kept) = found.get_mut(..entry_name.len()) {
+                copy(kept, entry_name);
+            }
         }
     }
-    if !search.is_unique() {
-        return false;
+    match found.get(..name.len()) {
+        Some(found) if search.is_unique() => {
+            copy(name, found);
+            true
+        }
+        _ => false,
     }
-    let len = name.len();
-    name.copy_from_slice(&found[..len]);
-    true
 }

@@ -8,6 +8,7 @@ use rustix::fd::OwnedFd;
 use rustix::io::Errno;
 use rustix::net::{RecvFlags, SendFlags, recv, send};
 use sockproxy::failure::{Failure, NspawnLayout, ScopeProblem};
+use sockproxy::fill::join;
 use sockproxy::json::Text;
 use sockproxy::machined::{
     MachineReply, REPLY_CAPACITY, REQUEST_CAPACITY, is_valid_machine_name, list_request, parse_machine_reply,
@@ -76,17 +77,6 @@ fn connect_to(
     Err(Failure::MachineKindUnknown { name, class: machine.class, service: machine.service })
 }
 
-/// Joins byte strings into `buf` as a path; `None` when it does not fit.
-fn join<'b>(buf: &'b mut [u8; PATH_CAPACITY], parts: &[&[u8]]) -> Option<&'b [u8]> {
-    let mut len = 0;
-    for part in parts {
-        let end = len + part.len();
-        buf.get_mut(len..end)?.copy_from_slice(part);
-        len = end;
-    }
-    Some(&buf[..len])
-}
-
 /// The container's sshd socket, in systemd 262's layout or, when that does
 /// not exist, the older one.
 fn connect_nspawn(runtime_dir: &'static [u8], name: &'static [u8]) -> Result<OwnedFd, Failure<'static>> {
@@ -151,7 +141,7 @@ fn send_all(socket: &OwnedFd, mut bytes: &[u8], deadline: &Deadline) -> Result<(
     while !bytes.is_empty() {
         ready(socket, PollFlags::OUT, deadline)?;
         match send(socket, bytes, SendFlags::NOSIGNAL | SendFlags::DONTWAIT) {
-            Ok(sent) => bytes = &bytes[sent..],
+            Ok(sent) => bytes = bytes.get(sent..).unwrap_or_default(),
             Err(Errno::INTR | Errno::AGAIN) => {}
             Err(errno) => return Err(ScopeProblem::Send(errno.raw_os_error())),
         }
@@ -177,10 +167,12 @@ fn receive_message<'b>(
             Err(Errno::INTR | Errno::AGAIN) => continue,
             Err(errno) => return Err(ScopeProblem::Recv(errno.raw_os_error())),
         };
+        // Earlier bytes held no NUL: look in the new ones only. recv fills
+        // at most the room, so neither sum can wrap.
         let start = len;
-        len += received;
-        if let Some(nul) = buf[start..len].iter().position(|&b| b == 0) {
-            return Ok(&buf[..start + nul]);
+        len = len.wrapping_add(received);
+        if let Some(nul) = buf.get(start..len).and_then(|new| new.iter().position(|&b| b == 0)) {
+            return Ok(buf.get(..start.wrapping_add(nul)).unwrap_or_default());
         }
     }
 }

@@ -52,9 +52,11 @@ unsafe extern "C" fn memcmp(a: *const u8, b: *const u8, n: usize) -> c_int {
         // SAFETY: the caller passes `n` readable bytes at both.
         let (x, y) = unsafe { (*a.add(i), *b.add(i)) };
         if x != y {
-            return c_int::from(x) - c_int::from(y);
+            // Two bytes' difference, -255 to 255.
+            return c_int::from(x).wrapping_sub(c_int::from(y));
         }
-        i += 1;
+        // Below `n`: no wrap.
+        i = i.wrapping_add(1);
     }
     0
 }
@@ -73,5 +75,5 @@ unsafe extern "C" fn strlen(s: *const u8) -> usize {
     unsafe {
         asm!("repne scasb", inout("rcx") usize::MAX => left, inout("rdi") s => _, in("al") 0u8, options(nostack, readonly));
     }
-    !left - 1
+    (!left).wrapping_sub(1)
 }

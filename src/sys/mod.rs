@@ -23,7 +23,7 @@ use core::ffi::{CStr, c_int};
 pub fn cstr_until_nul(bytes: &[u8]) -> Option<&CStr> {
     let nul = bytes.iter().position(|&b| b == 0)?;
     // SAFETY: the slice ends with a NUL, the first one in it.
-    Some(unsafe { CStr::from_bytes_with_nul_unchecked(&bytes[..=nul]) })
+    Some(unsafe { CStr::from_bytes_with_nul_unchecked(bytes.get(..=nul)?) })
 }
 
 /// Ends the process at once, without running exit handlers.

@@ -123,14 +123,15 @@ impl<'a> Flow<'a> {
             }
         }
         while self.start < self.end {
-            let pending = &buf[self.start..self.end];
+            let pending = buf.get(self.start..self.end).unwrap_or_default();
             let written = if self.to_socket {
                 send(self.to, pending, SendFlags::NOSIGNAL | SendFlags::DONTWAIT)
             } else {
                 write(self.to, pending)
             };
             match written {
-                Ok(n) => self.start += n,
+                // At most `pending.len()`: no wrap.
+                Ok(n) => self.start = self.start.wrapping_add(n),
                 Err(Errno::INTR) => {}
                 Err(Errno::AGAIN) => {
                     self.waiting_for_room = true;
@@ -200,15 +201,16 @@ pub fn relay(socket: OwnedFd, stdin: BorrowedFd<'_>, stdout: BorrowedFd<'_>) -> 
         if flows.iter().any(|flow| flow.progress == Progress::SshGone) {
             return Ok(());
         }
-        let (first, count) = match flows.each_ref().map(|flow| flow.progress != Progress::Done) {
-            [true, true] => (0, 2),
-            [true, false] => (0, 1),
-            [false, true] => (1, 1),
-            [false, false] => return Ok(()),
+        let [to_target, to_ssh] = &flows;
+        let (ready, first) = match (to_target.progress != Progress::Done, to_ssh.progress != Progress::Done) {
+            (true, true) => (&mut fds[..], to_target),
+            (true, false) => (&mut fds[..1], to_target),
+            (false, true) => (&mut fds[1..], to_ssh),
+            (false, false) => return Ok(()),
         };
-        match poll(&mut fds[first..first + count], None) {
+        match poll(ready, None) {
             Ok(_) | Err(Errno::INTR) => {}
-            Err(errno) => return Err(flows[first].failure(errno)),
+            Err(errno) => return Err(first.failure(errno)),
         }
         for ((flow, buf), fd) in flows.iter_mut().zip(&mut bufs).zip(&fds) {
             if flow.progress != Progress::Done && !fd.revents().is_empty() {

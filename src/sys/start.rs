@@ -22,6 +22,6 @@ compile_error!("the binary's start-up and raw syscalls are written for x86-64 Li
 extern "C" fn __libc_start_main(_main: usize, argc: c_int, argv: *const *const c_char) -> ! {
     // SAFETY: the kernel put argc argv pointers and a null on the stack, and
     // the environment's pointers right after them.
-    let envp = unsafe { argv.add(usize::try_from(argc).unwrap_or(0) + 1) };
+    let envp = unsafe { argv.add(usize::try_from(argc).unwrap_or(0)).add(1) };
     exit_group(crate::main(argc, argv, envp))
 }

@@ -60,7 +60,7 @@ fn write_all(fd: u8, mut bytes: &[u8]) -> Result<(), Errno> {
     while !bytes.is_empty() {
         match write(std_fd(fd), bytes) {
             Ok(0) => return Err(Errno::IO),
-            Ok(written) => bytes = &bytes[written..],
+            Ok(written) => bytes = bytes.get(written..).unwrap_or_default(),
             Err(Errno::INTR) => {}
             Err(errno) => return Err(errno),
         }

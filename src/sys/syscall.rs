@@ -46,7 +46,8 @@ pub fn exit_group(status: c_int) -> ! {
 pub unsafe fn sendmsg(fd: BorrowedFd<'_>, msg: &msghdr, flags: u32) -> Result<usize, c_int> {
     // SAFETY: the caller's contract; fd and flags are plain numbers.
     let ret = unsafe { syscall4(__NR_sendmsg, fd.as_raw_fd() as usize, (&raw const *msg) as usize, flags as usize, 0) };
-    usize::try_from(ret).map_err(|_| -ret as c_int)
+    // A failure is -errno, -4095 to -1.
+    usize::try_from(ret).map_err(|_| ret.unsigned_abs() as c_int)
 }
 
 /// `struct sigaction` as the x86-64 kernel takes it (linux-raw-sys's

@@ -5,14 +5,36 @@ use core::ffi::CStr;
 use rustix::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use rustix::fs::{AtFlags, Mode, OFlags, open, openat, statat};
 use rustix::io::Errno;
-use rustix::net::{AddressFamily, SocketAddrUnix, SocketFlags, SocketType, connect, socket_with};
+use rustix::net::addr::{SocketAddrArg, SocketAddrLen, SocketAddrOpaque};
+use rustix::net::{AddressFamily, SocketFlags, SocketType, connect, socket_with};
 use rustix::process::fchdir;
 use sockproxy::failure::Failure;
+use sockproxy::fill::join;
 use sockproxy::number::format_u32;
-use sockproxy::unix_address::{PATH_CAPACITY, SUN_PATH_LEN, UnixAddress, split_parent};
+use sockproxy::unix_address::{PATH_CAPACITY, SUN_PATH_LEN, SockaddrUn, UnixAddress, split_parent};
 
 use super::case_recovery::recover_case;
 use super::cstr_until_nul;
+
+/// `struct sockaddr_un` as bytes, aligned like the kernel's struct. Built by
+/// sockproxy rather than rustix's SocketAddrUnix, whose copy into sun_path
+/// keeps a bounds check (a panic path) that the compiler cannot drop.
+#[repr(C, align(2))]
+struct Sockaddr(SockaddrUn);
+
+// SAFETY: the closure gets a pointer to SOCKADDR_UN_LEN initialised bytes laid
+// out as `struct sockaddr_un` (see sockproxy::unix_address), valid for the
+// duration of the call, and a length of at most that.
+unsafe impl SocketAddrArg for Sockaddr {
+    unsafe fn with_sockaddr<R>(&self, f: impl FnOnce(*const SocketAddrOpaque, SocketAddrLen) -> R) -> R {
+        f(self.0.bytes.as_ptr().cast(), self.0.len as SocketAddrLen)
+    }
+}
+
+/// Connects `socket` to `address`; ENAMETOOLONG when it did not fit.
+fn connect_to(socket: BorrowedFd<'_>, address: Option<SockaddrUn>) -> Result<(), Errno> {
+    connect(socket, &Sockaddr(address.ok_or(Errno::NAMETOOLONG)?))
+}
 
 /// Why an AF_UNIX connect failed, for callers with messages of their own.
 pub enum UnixConnectError {
@@ -33,7 +55,7 @@ pub fn connect_unix_raw(address: UnixAddress<'_>) -> Result<OwnedFd, UnixConnect
     let socket = socket_with(AddressFamily::UNIX, SocketType::STREAM, SocketFlags::CLOEXEC, None)
         .map_err(|errno| UnixConnectError::Socket(errno.raw_os_error()))?;
     let result = match address {
-        UnixAddress::Abstract(name) => SocketAddrUnix::new_abstract_name(name).and_then(|addr| connect(&socket, &addr)),
+        UnixAddress::Abstract(name) => connect_to(socket.as_fd(), SockaddrUn::abstract_name(name)),
         UnixAddress::Path(path) => {
             let mut buf = [0u8; PATH_CAPACITY];
             match path.write_with_nul(&mut buf) {
@@ -48,17 +70,18 @@ pub fn connect_unix_raw(address: UnixAddress<'_>) -> Result<OwnedFd, UnixConnect
     }
 }
 
-/// Connects to the path in `buf[..len]` (NUL at `len`). When it does not
-/// exist, retries once with the case recovered; the first error stands if
-/// that finds nothing.
+/// Connects to the path in `buf[..len]` (NUL at `len`, below PATH_CAPACITY).
+/// When it does not exist, retries once with the case recovered; the first
+/// error stands if that finds nothing.
 fn connect_recovering_case(socket: BorrowedFd<'_>, buf: &mut [u8; PATH_CAPACITY], len: usize) -> Result<(), Errno> {
-    match connect_path(socket, as_cstr(&buf[..=len])) {
-        Err(Errno::NOENT) if recover_case(&mut buf[..len]) => connect_path(socket, as_cstr(&buf[..=len])),
+    match connect_path(socket, as_cstr(buf)) {
+        Err(Errno::NOENT) if recover_case(buf.get_mut(..len).unwrap_or_default()) => connect_path(socket, as_cstr(buf)),
         result => result,
     }
 }
 
-/// `bytes_with_nul` ends with its only NUL (see UnixPath::write_with_nul).
+/// The string up to the first NUL in `bytes_with_nul`, which has one (see
+/// UnixPath::write_with_nul).
 fn as_cstr(bytes_with_nul: &[u8]) -> &CStr {
     cstr_until_nul(bytes_with_nul).unwrap_or(c"")
 }
@@ -70,19 +93,21 @@ fn as_cstr(bytes_with_nul: &[u8]) -> &CStr {
 fn connect_path(socket: BorrowedFd<'_>, path: &CStr) -> Result<(), Errno> {
     let bytes = path.to_bytes();
     if bytes.len() < SUN_PATH_LEN {
-        return connect(socket, &SocketAddrUnix::new(path)?);
+        return connect_to(socket, SockaddrUn::path(bytes));
     }
-    let (dir, name) = split_parent(bytes);
+    // The NUL follows the last `/`, so it ends up in `name`.
+    let (dir, name) = split_parent(path.to_bytes_with_nul());
     let mut dir_buf = [0u8; PATH_CAPACITY];
-    dir_buf[..dir.len()].copy_from_slice(dir);
-    let dir = open(as_cstr(&dir_buf[..=dir.len()]), OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())?;
-    let name = as_cstr(&path.to_bytes_with_nul()[bytes.len() - name.len()..]);
+    // Part of a path that fits in PATH_MAX, so it fits too.
+    let dir = join(&mut dir_buf, &[dir, b"\0"]).ok_or(Errno::NAMETOOLONG)?;
+    let dir = open(as_cstr(dir), OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())?;
+    let name = as_cstr(name);
     if name.to_bytes().len() < SUN_PATH_LEN {
         // Check first, so that a missing name fails before the working
         // directory moves (case recovery resolves `./` paths against it).
         statat(&dir, name, AtFlags::empty())?;
         fchdir(&dir)?;
-        return connect(socket, &SocketAddrUnix::new(name)?);
+        return connect_to(socket, SockaddrUn::path(name.to_bytes()));
     }
     connect_through_proc(socket, &openat(&dir, name, OFlags::PATH | OFlags::CLOEXEC, Mode::empty())?)
 }
@@ -92,10 +117,9 @@ fn connect_through_proc(socket: BorrowedFd<'_>, file: &OwnedFd) -> Result<(), Er
     let mut buf = [0u8; 32];
     let mut digits = [0u8; 10];
     let fd = format_u32(file.as_raw_fd().unsigned_abs(), &mut digits);
-    buf[..PREFIX.len()].copy_from_slice(PREFIX);
-    buf[PREFIX.len()..PREFIX.len() + fd.len()].copy_from_slice(fd);
-    let proc_path = as_cstr(&buf[..=PREFIX.len() + fd.len()]);
-    match connect(socket, &SocketAddrUnix::new(proc_path)?) {
+    // At most 14 + 10 + 1 bytes: it fits.
+    let proc_path = as_cstr(join(&mut buf, &[PREFIX, fd, b"\0"]).unwrap_or_default());
+    match connect_to(socket, SockaddrUn::path(proc_path.to_bytes())) {
         // The socket exists (we hold it open), so ENOENT means no /proc.
         Err(Errno::NOENT) => Err(Errno::NAMETOOLONG),
         result => result,

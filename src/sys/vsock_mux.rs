@@ -56,7 +56,7 @@ fn handshake(socket: &OwnedFd, port: u32) -> Result<Reply, MuxProblem> {
 fn send_request(socket: &OwnedFd, mut request: &[u8]) -> Result<(), MuxProblem> {
     while !request.is_empty() {
         match send(socket, request, SendFlags::NOSIGNAL) {
-            Ok(sent) => request = &request[sent..],
+            Ok(sent) => request = request.get(sent..).unwrap_or_default(),
             Err(Errno::INTR) => {}
             // Closed before or while we asked: the same as closing without a reply.
             Err(Errno::PIPE | Errno::CONNRESET) => return Err(MuxProblem::NotOpen),
@@ -73,7 +73,8 @@ fn read_reply(socket: &OwnedFd) -> Result<Reply, MuxProblem> {
     let mut peeked = [0u8; REPLY_MAX];
     loop {
         let room = REPLY_MAX.saturating_sub(reader.seen().len()).max(1);
-        let available = match recv(socket, &mut peeked[..room], RecvFlags::PEEK) {
+        // 1 to REPLY_MAX bytes: the checked slice never misses.
+        let available = match recv(socket, peeked.get_mut(..room).unwrap_or_default(), RecvFlags::PEEK) {
             Ok((0, _)) | Err(Errno::CONNRESET) if reader.is_empty() => return Err(MuxProblem::NotOpen),
             Ok((0, _)) | Err(Errno::CONNRESET) => return Err(MuxProblem::ClosedMidReply(reader)),
             Ok((n, _)) => n,
@@ -82,10 +83,11 @@ fn read_reply(socket: &OwnedFd) -> Result<Reply, MuxProblem> {
             Err(Errno::INTR) => continue,
             Err(errno) => return Err(MuxProblem::Recv(errno.raw_os_error())),
         };
-        let mut used = 0;
+        let mut used: usize = 0;
         let mut step = Step::More;
-        for &byte in &peeked[..available] {
-            used += 1;
+        for &byte in peeked.get(..available).unwrap_or_default() {
+            // At most `available`: no wrap.
+            used = used.wrapping_add(1);
             step = reader.push(byte);
             if step != Step::More {
                 break;
@@ -107,9 +109,10 @@ fn read_reply(socket: &OwnedFd) -> Result<Reply, MuxProblem> {
 fn consume(socket: &OwnedFd, mut count: usize) -> Result<(), MuxProblem> {
     let mut sink = [0u8; REPLY_MAX];
     while count > 0 {
-        match recv(socket, &mut sink[..count], RecvFlags::empty()) {
+        // `count` is at most REPLY_MAX, what a peek showed: the checked slice never misses.
+        match recv(socket, sink.get_mut(..count).unwrap_or_default(), RecvFlags::empty()) {
             Ok((0, _)) => return Err(MuxProblem::Recv(Errno::IO.raw_os_error())),
-            Ok((n, _)) => count -= n,
+            Ok((n, _)) => count = count.saturating_sub(n),
             Err(Errno::INTR) => {}
             Err(errno) => return Err(MuxProblem::Recv(errno.raw_os_error())),
         }
