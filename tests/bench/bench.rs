@@ -1,5 +1,7 @@
 //! `make bench`: start-up cost, cost growth and ssh throughput of ssh-sockproxy against a no-op floor and its peers.
 
+#[path = "../blackbox/scm_rights.rs"]
+mod scm_rights;
 #[path = "../blackbox/sshd.rs"]
 #[allow(dead_code)]
 mod sshd;

@@ -122,46 +122,14 @@ fn read_greeting(fd: RawFd) -> Result<(), String> {
 /// Receives what OpenSSH's mm_receive_fd would: one NUL byte and one descriptor.
 fn receive_fd(socket: &UnixStream) -> Result<OwnedFd, String> {
     wait_readable(socket.as_raw_fd())?;
-    let mut byte = [0u8; 1];
-    let mut iov = libc::iovec { iov_base: byte.as_mut_ptr().cast(), iov_len: 1 };
-    let mut control = [0u64; 8];
-    // SAFETY: a zeroed msghdr is valid; the pointers below outlive the call.
-    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
-    msg.msg_iov = &mut iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control.as_mut_ptr().cast();
-    msg.msg_controllen = std::mem::size_of_val(&control) as _;
-    let n = loop {
-        // SAFETY: msg describes valid buffers; MSG_CMSG_CLOEXEC keeps the fd from other children.
-        let n = unsafe { libc::recvmsg(socket.as_raw_fd(), &mut msg, libc::MSG_CMSG_CLOEXEC) };
-        if n >= 0 || std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted {
-            break n;
-        }
-    };
-    if n < 0 {
-        return Err(format!("recvmsg: {}", std::io::Error::last_os_error()));
+    let mut received = crate::scm_rights::receive(socket).map_err(|e| format!("recvmsg: {e}"))?;
+    if received.truncated || received.other_control {
+        return Err("control data truncated or not SCM_RIGHTS".into());
     }
-    let mut fds = Vec::new();
-    // SAFETY: walking the control buffer the kernel just filled, with libc's macros.
-    unsafe {
-        let mut cmsg = libc::CMSG_FIRSTHDR(&msg);
-        while !cmsg.is_null() {
-            if ((*cmsg).cmsg_level, (*cmsg).cmsg_type) == (libc::SOL_SOCKET, libc::SCM_RIGHTS) {
-                let data = libc::CMSG_DATA(cmsg).cast::<i32>();
-                let count = ((*cmsg).cmsg_len as usize - libc::CMSG_LEN(0) as usize) / 4;
-                for i in 0..count {
-                    fds.push(OwnedFd::from_raw_fd(data.add(i).read_unaligned()));
-                }
-            }
-            cmsg = libc::CMSG_NXTHDR(&msg, cmsg);
+    match (received.bytes.as_slice(), received.fds.len()) {
+        ([0], 1) => Ok(received.fds.pop().expect("one fd")),
+        (bytes, count) => {
+            Err(format!("expected one NUL byte and one descriptor, got {bytes:?} and {count} descriptor(s)"))
         }
-    }
-    match (n, &byte, fds.len()) {
-        (1, [0], 1) => Ok(fds.pop().expect("one fd")),
-        _ => Err(format!(
-            "expected one NUL byte and one descriptor, got {:?} and {} descriptor(s)",
-            &byte[..n as usize],
-            fds.len()
-        )),
     }
 }

@@ -12,7 +12,9 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crate::machine_target::{CONTAINER, command as machine_command, nspawn_socket};
-use crate::support::{Listener, Outcome, TempDir, assert_connected_to, run, run_fdpass, run_fdpass_observed};
+use crate::support::{
+    Listener, Outcome, TempDir, assert_connected_to, rest_of_stream, run, run_fdpass, run_fdpass_observed,
+};
 
 /// Pseudo-random bytes without NUL or newline (xorshift), deterministic.
 fn garbage(len: usize, seed: u64) -> Vec<u8> {
@@ -138,10 +140,7 @@ fn mux_flooding_a_megabyte_that_is_no_ok_line_is_handed_off_untouched() {
         let _ = stream.write_all(&flood);
     });
     let out = run(&[&format!("vsock-mux/{}", path.display()), "22"]);
-    let stream = UnixStream::from(out.assert_handoff().try_clone().unwrap());
-    stream.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
-    let mut got = Vec::new();
-    (&stream).read_to_end(&mut got).unwrap();
+    let got = rest_of_stream(&out);
     server.join().unwrap();
     assert!(got == expected, "{} of {} bytes came through, or different ones", got.len(), expected.len());
 }
@@ -174,10 +173,7 @@ fn mux_dripping_its_ok_line_is_still_consumed_exactly() {
         stream.write_all(b"SSH-2.0-guest\r\n").unwrap();
     });
     let out = run(&[&format!("vsock-mux/{}", path.display()), "22"]);
-    let stream = UnixStream::from(out.assert_handoff().try_clone().unwrap());
-    stream.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
-    let mut got = Vec::new();
-    (&stream).read_to_end(&mut got).unwrap();
+    let got = rest_of_stream(&out);
     server.join().unwrap();
     assert_eq!(got, b"SSH-2.0-guest\r\n");
 }
@@ -235,10 +231,7 @@ fn signals_while_a_mux_is_slow_to_answer() {
         stream.write_all(b"OK 22\nSSH-2.0-guest\r\n").unwrap();
     });
     let out = run_signalled(&[&format!("vsock-mux/{}", path.display()), "22"]);
-    let stream = UnixStream::from(out.assert_handoff().try_clone().unwrap());
-    stream.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
-    let mut got = Vec::new();
-    (&stream).read_to_end(&mut got).unwrap();
+    let got = rest_of_stream(&out);
     server.join().unwrap();
     assert_eq!(got, b"SSH-2.0-guest\r\n");
 }

@@ -1,5 +1,6 @@
 //! Black-box tests of the built binary: real sockets, real descriptors, real OpenSSH.
 
+mod scm_rights;
 mod support;
 
 mod bad_input;

@@ -1,7 +1,7 @@
 //! Runs the release binary the way OpenSSH does and collects what it did.
 
 use std::io::Read;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::OwnedFd;
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -188,42 +188,11 @@ fn wait_exited_unreaped(pid: u32, limit: Duration) {
 
 /// Receives what OpenSSH's mm_receive_fd would: one byte and at most one fd.
 pub fn recv_with_fd(socket: &UnixStream) -> (Vec<u8>, Option<OwnedFd>) {
-    let mut byte = [0u8; 1];
-    let mut iov = libc::iovec { iov_base: byte.as_mut_ptr().cast(), iov_len: 1 };
-    // Room for several fds: a proxy that sent more than one must be caught.
-    let mut control = [0u64; 16];
-    // SAFETY: zeroed msghdr is valid; pointers below outlive the call.
-    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
-    msg.msg_iov = &mut iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control.as_mut_ptr().cast();
-    msg.msg_controllen = std::mem::size_of_val(&control) as _;
-    let n = loop {
-        // SAFETY: msg describes valid buffers; MSG_CMSG_CLOEXEC keeps the fd from our other children.
-        let n = unsafe { libc::recvmsg(socket.as_raw_fd(), &mut msg, libc::MSG_CMSG_CLOEXEC) };
-        let error = std::io::Error::last_os_error();
-        if n >= 0 || error.kind() != std::io::ErrorKind::Interrupted {
-            assert!(n >= 0, "recvmsg: {error}");
-            break n;
-        }
-    };
-    assert_eq!(msg.msg_flags & libc::MSG_CTRUNC, 0, "control data truncated");
-    let mut fds = Vec::new();
-    // SAFETY: walking the control buffer the kernel just filled, with libc's macros.
-    unsafe {
-        let mut cmsg = libc::CMSG_FIRSTHDR(&msg);
-        while !cmsg.is_null() {
-            assert_eq!(((*cmsg).cmsg_level, (*cmsg).cmsg_type), (libc::SOL_SOCKET, libc::SCM_RIGHTS));
-            let data = libc::CMSG_DATA(cmsg).cast::<i32>();
-            let count = ((*cmsg).cmsg_len as usize - libc::CMSG_LEN(0) as usize) / 4;
-            for i in 0..count {
-                fds.push(OwnedFd::from_raw_fd(data.add(i).read_unaligned()));
-            }
-            cmsg = libc::CMSG_NXTHDR(&msg, cmsg);
-        }
-    }
-    assert!(fds.len() <= 1, "proxy sent {} descriptors", fds.len());
-    (byte[..n as usize].to_vec(), fds.pop())
+    let mut received = crate::scm_rights::receive(socket).expect("recvmsg");
+    assert!(!received.truncated, "control data truncated");
+    assert!(!received.other_control, "a control message other than SCM_RIGHTS");
+    assert!(received.fds.len() <= 1, "proxy sent {} descriptors", received.fds.len());
+    (received.bytes, received.fds.pop())
 }
 
 /// An AF_UNIX stream listener standing in for sshd.
@@ -293,6 +262,18 @@ pub fn assert_connected_to(fd: &OwnedFd, listener: &Listener) {
     server.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
     server.read_exact(&mut back).expect("read reply");
     assert_eq!(&back, b"reply");
+}
+
+/// Asserts a hand-off, then reads everything the descriptor yields until the
+/// peer closes (at most 15 s of silence).
+#[track_caller]
+pub fn rest_of_stream(out: &Outcome) -> Vec<u8> {
+    let fd = out.assert_handoff();
+    let stream = UnixStream::from(fd.try_clone().expect("dup"));
+    stream.set_read_timeout(Some(Duration::from_secs(15))).expect("timeout");
+    let mut rest = Vec::new();
+    (&stream).read_to_end(&mut rest).expect("read the handed-off stream to EOF");
+    rest
 }
 
 /// `unix/` host string for an absolute path, in the given separator form.

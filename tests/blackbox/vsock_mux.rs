@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crate::support::{Listener, Outcome, TempDir, run, unix_host};
+use crate::support::{Listener, Outcome, TempDir, rest_of_stream, run, unix_host};
 
 /// One step of the fake multiplexer's script, after it read the request.
 #[derive(Clone, Copy)]
@@ -103,16 +103,6 @@ fn read_line(stream: &mut UnixStream) -> Vec<u8> {
         }
     }
     line
-}
-
-/// Everything the handed-off descriptor yields until the multiplexer closes.
-fn rest_of_stream(out: &Outcome) -> Vec<u8> {
-    let fd = out.assert_handoff();
-    let stream = UnixStream::from(fd.try_clone().expect("dup"));
-    stream.set_read_timeout(Some(Duration::from_secs(15))).unwrap();
-    let mut rest = Vec::new();
-    (&stream).read_to_end(&mut rest).expect("read the handed-off stream to EOF");
-    rest
 }
 
 const FIRECRACKER_OK: &[u8] = b"OK 1073741824\n";

@@ -3,6 +3,8 @@
 //! This machine is a VM itself and never opens AF_VSOCK connections: the `vsock/`
 //! targets run only inside the guest, which QEMU boots under TCG (or hardware KVM).
 
+#[path = "../blackbox/scm_rights.rs"]
+mod scm_rights;
 #[path = "../blackbox/sshd.rs"]
 #[allow(dead_code)]
 mod sshd;
