@@ -446,7 +446,7 @@ mod tests {
     }
 
     fn reply(bytes: &[u8]) -> ReplyReader {
-        let mut reader = ReplyReader::new();
+        let mut reader = ReplyReader::default();
         for &byte in bytes {
             reader.push(byte);
         }
@@ -489,9 +489,13 @@ mod tests {
         }
     }
 
+    fn text(bytes: &[u8]) -> Text<32> {
+        Text::from_parts(&[bytes]).unwrap()
+    }
+
     #[test]
     fn machine_messages() {
-        let id = |text: &[u8]| ErrorId::from_bytes(text);
+        let id = |text: &[u8]| ErrorId::from_parts(&[text]).unwrap();
         let cases: &[(Failure, &str)] = &[
             (Failure::BadMachineName(b"a/b"), "Invalid machine name: a/b\n"),
             (
@@ -532,14 +536,14 @@ mod tests {
             ),
             (Failure::MachineNoCid(b"vm1"), "Machine vm1 has no AF_VSOCK CID assigned.\n"),
             (
-                Failure::MachineKindUnknown { name: b"m", class: Some(Text::from_bytes(b"host")), service: None },
+                Failure::MachineKindUnknown { name: b"m", class: Some(text(b"host")), service: None },
                 "Don't know how to SSH into machine m of class host\n",
             ),
             (
                 Failure::MachineKindUnknown {
                     name: b"m",
-                    class: Some(Text::from_bytes(b"container")),
-                    service: Some(Text::from_bytes(b"docker")),
+                    class: Some(text(b"container")),
+                    service: Some(text(b"docker")),
                 },
                 "Don't know how to SSH into machine m of class container, service docker\n",
             ),
@@ -593,7 +597,7 @@ mod tests {
             Failure::UnixConnect { address: path, errno: 13 },
             Failure::UnixConnect { address: path, errno: 91 },
             Failure::VsockConnect { address: vsock, errno: 97 },
-            Failure::Mux { address: path, port: 22, problem: MuxProblem::BadReply(ReplyReader::new()) },
+            Failure::Mux { address: path, port: 22, problem: MuxProblem::BadReply(ReplyReader::default()) },
             Failure::MachineLookup { name: b"m", user: None, system: ScopeProblem::TimedOut },
             Failure::MachineLookup {
                 name: b"m",

@@ -1,6 +1,8 @@
 //! A bounded, allocation-free JSON reader: pulls the few values we need out of
 //! a document and checks the syntax of everything it skips.
 
+use crate::array_buf::{AnyArrayBuf, ArrayBuf};
+
 /// Deepest nesting of arrays and objects accepted.
 pub const MAX_DEPTH: u32 = 32;
 
@@ -21,88 +23,15 @@ pub enum JsonError {
     DuplicateKey(usize),
 }
 
-/// A decoded string of at most N bytes; longer ones keep their first N bytes
-/// and are marked `cut`, so they never compare equal to a short constant.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Text<const N: usize> {
-    bytes: [u8; N],
-    /// A u8 (N is at most 255) keeps texts, and the replies and failures
-    /// that hold them, small.
-    len: u8,
-    cut: bool,
-}
+/// A decoded string: at most N bytes are kept, and a longer one is cut (see
+/// `ArrayBuf::is_cut`), so it never equals a short constant.
+pub type Text<const N: usize> = ArrayBuf<N>;
 
-impl<const N: usize> Default for Text<N> {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl<const N: usize> Text<N> {
-    pub const fn new() -> Self {
-        const { assert!(N <= u8::MAX as usize) };
-        Self { bytes: [0; N], len: 0, cut: false }
-    }
-
-    pub fn from_bytes(bytes: &[u8]) -> Self {
-        let mut text = Self::new();
-        let mut sink = text.sink();
-        for &byte in bytes {
-            sink.push(byte);
-        }
-        text
-    }
-
-    fn sink(&mut self) -> Sink<'_> {
-        Sink { bytes: &mut self.bytes, len: &mut self.len, cut: &mut self.cut }
-    }
-
-    /// The bytes kept (all of them unless `is_cut`).
-    pub fn as_bytes(&self) -> &[u8] {
-        self.bytes.get(..usize::from(self.len)).unwrap_or_default()
-    }
-
-    pub fn is_cut(&self) -> bool {
-        self.cut
-    }
-
-    /// True when the whole decoded string equals `other`.
-    pub fn is(&self, other: &[u8]) -> bool {
-        !self.cut && self.as_bytes() == other
-    }
-}
-
-/// A `Text` of any capacity as the decoder sees it, so that one copy of the
-/// decoding code serves them all.
-struct Sink<'t> {
-    bytes: &'t mut [u8],
-    len: &'t mut u8,
-    cut: &'t mut bool,
-}
-
-impl Sink<'_> {
-    /// Makes it `Text::new()` again.
-    fn clear(&mut self) {
-        self.bytes.fill(0);
-        *self.len = 0;
-        *self.cut = false;
-    }
-
-    fn push(&mut self, byte: u8) {
-        match (self.bytes.get_mut(usize::from(*self.len)), self.len.checked_add(1)) {
-            (Some(slot), Some(len)) => {
-                *slot = byte;
-                *self.len = len;
-            }
-            _ => *self.cut = true,
-        }
-    }
-
-    fn push_char(&mut self, c: char) {
-        let mut utf8 = [0u8; 4];
-        for &byte in c.encode_utf8(&mut utf8).as_bytes() {
-            self.push(byte);
-        }
+/// Appends a decoded character.
+fn push_char(out: &mut AnyArrayBuf, c: char) {
+    let mut utf8 = [0u8; 4];
+    for &byte in c.encode_utf8(&mut utf8).as_bytes() {
+        let _ = out.push(&[byte]);
     }
 }
 
@@ -159,10 +88,10 @@ impl<'a> Reader<'a> {
     /// into `key` and consumes the `:`. `false` at the closing `}`.
     /// `first` must be true for the first call on an object.
     pub fn next_member<const N: usize>(&mut self, first: bool, key: &mut Text<N>) -> Result<bool, JsonError> {
-        self.next_member_into(first, key.sink())
+        self.next_member_into(first, key)
     }
 
-    fn next_member_into(&mut self, first: bool, mut key: Sink<'_>) -> Result<bool, JsonError> {
+    fn next_member_into(&mut self, first: bool, key: &mut AnyArrayBuf) -> Result<bool, JsonError> {
         if self.peek()? == b'}' {
             self.skip();
             return Ok(false);
@@ -178,10 +107,10 @@ impl<'a> Reader<'a> {
 
     /// Reads a string value, decoding escapes into `out`.
     pub fn string<const N: usize>(&mut self, out: &mut Text<N>) -> Result<(), JsonError> {
-        self.string_into(out.sink())
+        self.string_into(out)
     }
 
-    fn string_into(&mut self, mut out: Sink<'_>) -> Result<(), JsonError> {
+    fn string_into(&mut self, out: &mut AnyArrayBuf) -> Result<(), JsonError> {
         self.expect(b'"')?;
         loop {
             let at = self.pos;
@@ -200,10 +129,12 @@ impl<'a> Reader<'a> {
                         b'u' => self.unicode_escape(at)?,
                         _ => return Err(JsonError::BadEscape(at)),
                     };
-                    out.push_char(escaped);
+                    push_char(out, escaped);
                 }
                 0..=0x1f => return Err(JsonError::ControlInString(at)),
-                byte => out.push(byte),
+                byte => {
+                    let _ = out.push(&[byte]);
+                }
             }
         }
     }

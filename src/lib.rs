@@ -25,12 +25,12 @@
     )
 )]
 
+pub mod array_buf;
 pub mod case_match;
 pub mod cli;
 pub mod cmsg;
 pub mod errno_text;
 pub mod failure;
-pub mod fill;
 pub mod json;
 pub mod line;
 pub mod machined;

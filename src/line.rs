@@ -1,7 +1,7 @@
 //! A one-line message assembled in a fixed buffer: no allocator, no `core::fmt`.
 
+use crate::array_buf::ArrayBuf;
 use crate::errno_text::errno_text;
-use crate::fill::copy;
 use crate::number::{format_u32, hex_byte};
 use crate::packed_text::Texts;
 
@@ -18,44 +18,25 @@ const CONTENT_CAPACITY: usize = LINE_CAPACITY - ELLIPSIS.len() - 1;
 pub const QUOTED_MAX: usize = 200;
 
 /// A message line under construction. `finish` appends the newline.
+#[derive(Default)]
 pub struct Line {
-    buf: [u8; LINE_CAPACITY],
-    len: usize,
-    cut: bool,
-}
-
-impl Default for Line {
-    fn default() -> Self {
-        Self::new()
-    }
+    buf: ArrayBuf<LINE_CAPACITY>,
 }
 
 impl Line {
     pub const fn new() -> Self {
-        Self { buf: [0; LINE_CAPACITY], len: 0, cut: false }
+        Self { buf: ArrayBuf::new() }
     }
 
-    /// Room left for content, keeping space for `...` and the newline.
-    fn room(&self) -> usize {
-        CONTENT_CAPACITY.saturating_sub(self.len)
+    /// Appends `bytes` whole if they fit before the room kept for the end.
+    fn push(&mut self, bytes: &[u8]) -> Option<()> {
+        self.buf.push_within(CONTENT_CAPACITY, bytes)
     }
 
-    fn push_byte(&mut self, byte: u8) {
-        // Only content slots: the checked index is the room check, and
-        // `len` stays below CONTENT_CAPACITY before the step (no wrap).
-        match self.buf.get_mut(..CONTENT_CAPACITY).and_then(|content| content.get_mut(self.len)) {
-            Some(slot) => {
-                *slot = byte;
-                self.len = self.len.wrapping_add(1);
-            }
-            None => self.cut = true,
-        }
-    }
-
-    /// Appends trusted text verbatim.
+    /// Appends trusted text verbatim, as much of it as fits.
     pub fn text(&mut self, text: &[u8]) -> &mut Self {
         for &byte in text {
-            self.push_byte(byte);
+            let _ = self.push(&[byte]);
         }
         self
     }
@@ -74,14 +55,13 @@ impl Line {
     fn escaped(&mut self, bytes: &[u8]) -> &mut Self {
         for &byte in bytes {
             if byte < 0x20 || byte == 0x7f {
-                if self.room() < 4 {
-                    self.cut = true;
+                let [high, low] = hex_byte(byte);
+                // Whole or not at all: an escape is never split by the cut.
+                if self.push(&[b'\\', b'x', high, low]).is_none() {
                     break;
                 }
-                let [high, low] = hex_byte(byte);
-                self.text(&[b'\\', b'x', high, low]);
             } else {
-                self.push_byte(byte);
+                let _ = self.push(&[byte]);
             }
         }
         self
@@ -106,21 +86,12 @@ impl Line {
         }
     }
 
-    /// The finished line, newline included.
+    /// The finished line: the content, `...` if it was cut, and the newline.
     pub fn finish(&mut self) -> &[u8] {
-        // `len` is at most CONTENT_CAPACITY, so the ellipsis and the newline
-        // always fit after it; the checked forms never miss.
-        if self.cut {
-            if let Some(tail) = self.buf.get_mut(self.len..).and_then(|rest| rest.get_mut(..ELLIPSIS.len())) {
-                copy(tail, ELLIPSIS);
-                self.len = self.len.wrapping_add(ELLIPSIS.len());
-            }
-            self.cut = false;
-        }
-        if let Some(end) = self.buf.get_mut(self.len) {
-            *end = b'\n';
-        }
-        self.buf.get(..=self.len).unwrap_or_default()
+        let ellipsis: &[u8] = if self.buf.is_cut() { ELLIPSIS } else { b"" };
+        // The room kept after CONTENT_CAPACITY takes both.
+        let _ = self.buf.push_parts(&[ellipsis, b"\n"]);
+        self.buf.as_bytes()
     }
 }
 

@@ -1,7 +1,7 @@
 //! systemd-machined over Varlink: the request for one machine and the reply
 //! fields we use (`class`, `service`, `vSockCid`, or an error).
 
-use crate::fill::Fill;
+use crate::array_buf::ArrayBuf;
 use crate::json::{JsonError, Reader, Text};
 use crate::number::hex_byte;
 
@@ -32,23 +32,23 @@ pub fn is_valid_machine_name(name: &[u8]) -> bool {
 
 /// `{"method":"io.systemd.Machine.List","parameters":{"name":NAME}}` and the
 /// NUL that ends a Varlink message, with NAME as a JSON string.
-pub fn list_request<'o>(name: &[u8], out: &'o mut [u8; REQUEST_CAPACITY]) -> Option<&'o [u8]> {
+pub fn list_request(name: &[u8]) -> Option<ArrayBuf<REQUEST_CAPACITY>> {
     const HEAD: &[u8] = br#"{"method":"io.systemd.Machine.List","parameters":{"name":""#;
     const TAIL: &[u8] = b"\"}}\0";
-    let mut out = Fill::new(out);
-    out.put(HEAD)?;
+    let mut out = ArrayBuf::new();
+    out.push(HEAD)?;
     for &byte in name {
         match byte {
-            b'"' | b'\\' => out.put(&[b'\\', byte])?,
+            b'"' | b'\\' => out.push(&[b'\\', byte])?,
             0..=0x1f => {
                 let [high, low] = hex_byte(byte);
-                out.put(&[b'\\', b'u', b'0', b'0', high, low])?
+                out.push(&[b'\\', b'u', b'0', b'0', high, low])?
             }
-            _ => out.put(&[byte])?,
+            _ => out.push(&[byte])?,
         }
     }
-    out.put(TAIL)?;
-    Some(out.filled())
+    out.push(TAIL)?;
+    Some(out)
 }
 
 /// Error ids are shown to the user; 128 bytes keep any real one whole.
@@ -180,17 +180,16 @@ mod tests {
 
     #[test]
     fn request_escapes_the_name() {
-        let mut buf = [0u8; REQUEST_CAPACITY];
         assert_eq!(
-            list_request(b"vm1", &mut buf).unwrap(),
+            list_request(b"vm1").unwrap().as_bytes(),
             b"{\"method\":\"io.systemd.Machine.List\",\"parameters\":{\"name\":\"vm1\"}}\0"
         );
         assert_eq!(
-            list_request(b"a\"b\\c\n", &mut buf).unwrap(),
+            list_request(b"a\"b\\c\n").unwrap().as_bytes(),
             b"{\"method\":\"io.systemd.Machine.List\",\"parameters\":{\"name\":\"a\\\"b\\\\c\\u000a\"}}\0"
         );
         let worst = [0x01u8; NAME_MAX];
-        assert_eq!(list_request(&worst, &mut buf).unwrap().len(), 58 + 6 * NAME_MAX + 4);
+        assert_eq!(list_request(&worst).unwrap().len(), 58 + 6 * NAME_MAX + 4);
     }
 
     fn reply(doc: &str) -> Result<MachineReply, JsonError> {

@@ -2,7 +2,7 @@
 //! vhost-device-vsock: we send `CONNECT <port>\n`, the multiplexer answers
 //! `OK <u32>\n` once the guest accepted, or closes the connection.
 
-use crate::fill::Fill;
+use crate::array_buf::ArrayBuf;
 use crate::number::format_u32;
 
 /// The longest legal reply: `OK 4294967295\n`.
@@ -11,15 +11,11 @@ pub const REPLY_MAX: usize = 14;
 /// The longest request: `CONNECT 4294967295\n`.
 pub const REQUEST_MAX: usize = 19;
 
-/// Writes `CONNECT <port>\n` into `buf` and returns it.
-pub fn connect_request(port: u32, buf: &mut [u8; REQUEST_MAX]) -> &[u8] {
+/// `CONNECT <port>\n`.
+pub fn connect_request(port: u32) -> ArrayBuf<REQUEST_MAX> {
     let mut digits = [0u8; 10];
-    let mut request = Fill::new(buf);
-    // REQUEST_MAX has room for the longest port: these never fail.
-    let _ = request.put(b"CONNECT ");
-    let _ = request.put(format_u32(port, &mut digits));
-    let _ = request.put(b"\n");
-    request.filled()
+    // REQUEST_MAX has room for the longest port: this never fails.
+    ArrayBuf::from_parts(&[b"CONNECT ", format_u32(port, &mut digits), b"\n"]).unwrap_or_default()
 }
 
 /// What one more byte of the reply tells.
@@ -38,33 +34,18 @@ pub enum Step {
 
 /// Reads the reply one byte at a time, so that the answer does not depend on
 /// how the bytes are split into segments. Keeps what it saw for messages.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ReplyReader {
-    seen: [u8; REPLY_MAX + 1],
-    /// A u8 keeps the reader, and every failure that carries one, small.
-    len: u8,
+    /// The reply so far, and at most one byte past the longest legal one.
+    seen: ArrayBuf<{ REPLY_MAX + 1 }>,
     host_port: u32,
 }
 
-impl Default for ReplyReader {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
 impl ReplyReader {
-    pub const fn new() -> Self {
-        Self { seen: [0; REPLY_MAX + 1], len: 0, host_port: 0 }
-    }
-
     /// Feeds one byte. After `Done`, `NotOk` or `Broken` no more bytes belong to the reply.
     pub fn push(&mut self, byte: u8) -> Step {
-        let at = usize::from(self.len);
-        if let Some(slot) = self.seen.get_mut(at) {
-            *slot = byte;
-            // At most seen.len(): there was a slot for this byte.
-            self.len = self.len.wrapping_add(1);
-        }
+        let at = self.seen.len();
+        let _ = self.seen.push(&[byte]);
         match (at, byte) {
             (0, b'O') | (1, b'K') | (2, b' ') => Step::More,
             (0, _) => Step::NotOk,
@@ -84,15 +65,13 @@ impl ReplyReader {
     }
 
     /// The bytes seen so far (for messages).
-    // One copy for its callers: inlined, its check cost more than the calls.
-    #[inline(never)]
     pub fn seen(&self) -> &[u8] {
-        self.seen.get(..usize::from(self.len)).unwrap_or_default()
+        self.seen.as_bytes()
     }
 
     /// True before the first byte.
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.seen.is_empty()
     }
 
     /// The number after OK, valid after `Done`.
@@ -107,17 +86,16 @@ mod tests {
 
     #[test]
     fn requests() {
-        let mut buf = [0u8; REQUEST_MAX];
-        assert_eq!(connect_request(22, &mut buf), b"CONNECT 22\n");
-        assert_eq!(connect_request(0, &mut buf), b"CONNECT 0\n");
-        assert_eq!(connect_request(4294967294, &mut buf), b"CONNECT 4294967294\n");
-        assert_eq!(connect_request(u32::MAX, &mut buf).len(), REQUEST_MAX);
+        assert_eq!(connect_request(22).as_bytes(), b"CONNECT 22\n");
+        assert_eq!(connect_request(0).as_bytes(), b"CONNECT 0\n");
+        assert_eq!(connect_request(4294967294).as_bytes(), b"CONNECT 4294967294\n");
+        assert_eq!(connect_request(u32::MAX).len(), REQUEST_MAX);
     }
 
     /// Feeds `reply` until the reader decides; returns the decision and how
     /// many bytes it took.
     fn read(reply: &[u8]) -> (Step, usize, Vec<u8>) {
-        let mut reader = ReplyReader::new();
+        let mut reader = ReplyReader::default();
         for (i, &byte) in reply.iter().enumerate() {
             let step = reader.push(byte);
             if step != Step::More {
@@ -162,7 +140,7 @@ mod tests {
 
     #[test]
     fn host_port_and_seen_bytes() {
-        let mut reader = ReplyReader::new();
+        let mut reader = ReplyReader::default();
         assert!(reader.is_empty());
         for &byte in b"OK 1073741824\n" {
             reader.push(byte);
@@ -171,7 +149,7 @@ mod tests {
         assert_eq!(reader.seen(), b"OK 1073741824\n");
         let (_, _, seen) = read(b"OK 42949672950\n");
         assert_eq!(seen, b"OK 42949672950", "the byte that broke the line is kept");
-        let mut reader = ReplyReader::new();
+        let mut reader = ReplyReader::default();
         for &byte in b"OK 000000000000000000" {
             reader.push(byte);
         }

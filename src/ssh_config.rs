@@ -1,6 +1,6 @@
 //! The ssh_config fragment that routes our host names through this binary.
 
-use crate::fill::Fill;
+use crate::array_buf::ArrayBuf;
 use crate::packed_text::Texts;
 
 /// Room for a quoted binary path: PATH_MAX with every `%` doubled, plus quotes.
@@ -10,26 +10,26 @@ pub const QUOTED_CAPACITY: usize = 2 * 4096 + 2;
 /// (so `%` becomes `%%`) and hands the line to `sh -c` (so anything beyond
 /// plain path characters goes in single quotes). `None` for a path that
 /// cannot be written safely: a `'` or a control byte.
-pub fn quote_bin<'o>(path: &[u8], out: &'o mut [u8; QUOTED_CAPACITY]) -> Option<&'o [u8]> {
+pub fn quote_bin(path: &[u8]) -> Option<ArrayBuf<QUOTED_CAPACITY>> {
     let plain = |b: u8| b.is_ascii_alphanumeric() || b"/._+-,:@=%".contains(&b);
     if path.is_empty() || path.iter().any(|&b| b == b'\'' || b < 0x20 || b == 0x7f) {
         return None;
     }
     let quote = !path.iter().all(|&b| plain(b));
-    let mut out = Fill::new(out);
+    let mut out = ArrayBuf::new();
     if quote {
-        out.put(b"'")?;
+        out.push(b"'")?;
     }
     for &byte in path {
-        out.put(&[byte])?;
+        out.push(&[byte])?;
         if byte == b'%' {
-            out.put(b"%")?;
+            out.push(b"%")?;
         }
     }
     if quote {
-        out.put(b"'")?;
+        out.push(b"'")?;
     }
-    Some(out.filled())
+    Some(out)
 }
 
 // The fragment's fixed pieces; the binary holds them compressed (see packed_text).
@@ -63,8 +63,7 @@ mod tests {
     use super::*;
 
     fn quote(path: &[u8]) -> Option<Vec<u8>> {
-        let mut out = [0u8; QUOTED_CAPACITY];
-        quote_bin(path, &mut out).map(<[u8]>::to_vec)
+        quote_bin(path).map(|quoted| quoted.as_bytes().to_vec())
     }
 
     #[test]

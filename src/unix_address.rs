@@ -1,7 +1,7 @@
 //! `unix/PATH` addresses: the leading-`/` rule, `./` paths, abstract `@name`.
 
+use crate::array_buf::ArrayBuf;
 use crate::failure::Failure;
-use crate::fill::{Fill, join};
 
 /// Bytes in `sockaddr_un.sun_path`.
 pub const SUN_PATH_LEN: usize = 108;
@@ -11,6 +11,9 @@ pub const SOCKADDR_UN_LEN: usize = 2 + SUN_PATH_LEN;
 
 /// PATH_MAX: the longest path, NUL included, that one syscall accepts.
 pub const PATH_CAPACITY: usize = 4096;
+
+/// A path for a syscall, NUL included.
+pub type PathBuf = ArrayBuf<PATH_CAPACITY>;
 
 /// Where an AF_UNIX target lives.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -34,51 +37,30 @@ impl<'a> UnixPath<'a> {
         Self { add_root: false, written: path }
     }
 
-    /// Length of the full path, without NUL.
-    pub fn len(&self) -> usize {
-        // A slice's length is at most isize::MAX: no wrap.
-        self.written.len().wrapping_add(usize::from(self.add_root))
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// Writes the full path and a NUL into `buf`; returns the path (without
-    /// the NUL). `None` when it does not fit in PATH_MAX, which the kernel
-    /// would refuse with ENAMETOOLONG anyway, or holds a NUL of its own.
-    pub fn write_with_nul<'b>(&self, buf: &'b mut [u8; PATH_CAPACITY]) -> Option<&'b [u8]> {
+    /// The full path and a NUL. `None` when it does not fit in PATH_MAX, which
+    /// the kernel would refuse with ENAMETOOLONG anyway, or holds a NUL of its own.
+    pub fn with_nul(&self) -> Option<PathBuf> {
         // iter().any, not contains: that brings a word-at-a-time memchr.
         #[allow(clippy::manual_contains)]
         let has_nul = self.written.iter().any(|&b| b == 0);
         if has_nul {
             return None;
         }
-        let mut out = Fill::new(buf);
-        if self.add_root {
-            out.put(b"/")?;
-        }
-        out.put(self.written)?;
-        out.put(b"\0")?;
-        out.filled().split_last().map(|(_, path)| path)
+        PathBuf::from_parts(&[if self.add_root { b"/" } else { b"" }, self.written, b"\0"])
     }
 }
 
-/// `struct sockaddr_un` as bytes, and the length that connect(2) takes with it.
+/// `struct sockaddr_un` as bytes: the family, then sun_path; its length is
+/// the one connect(2) takes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct SockaddrUn {
-    pub bytes: [u8; SOCKADDR_UN_LEN],
-    pub len: usize,
-}
+pub struct SockaddrUn(pub ArrayBuf<SOCKADDR_UN_LEN>);
 
 impl SockaddrUn {
     /// AF_UNIX, then `sun_path` made of `parts`; `None` when they do not fit.
     fn new(parts: [&[u8]; 2]) -> Option<Self> {
         let family = (linux_raw_sys::net::AF_UNIX as u16).to_ne_bytes();
         let [first, second] = parts;
-        let mut bytes = [0u8; SOCKADDR_UN_LEN];
-        let len = join(&mut bytes, &[&family, first, second])?.len();
-        Some(Self { bytes, len })
+        ArrayBuf::from_parts(&[&family, first, second]).map(Self)
     }
 
     /// For a path (without NUL) shorter than SUN_PATH_LEN: it and its NUL.
@@ -126,10 +108,9 @@ mod tests {
     fn full_path(rest: &[u8]) -> Vec<u8> {
         match parse_unix_address(rest).unwrap() {
             UnixAddress::Path(path) => {
-                let mut buf = [0u8; PATH_CAPACITY];
-                let written = path.write_with_nul(&mut buf).unwrap().to_vec();
-                assert_eq!(buf[written.len()], 0);
-                written
+                let written = path.with_nul().unwrap().as_bytes().to_vec();
+                assert_eq!(written.last(), Some(&0));
+                written[..written.len() - 1].to_vec()
             }
             UnixAddress::Abstract(_) => panic!("abstract"),
         }
@@ -174,13 +155,12 @@ mod tests {
     fn path_capacity_is_path_max() {
         let fits = vec![b'a'; PATH_CAPACITY - 2];
         let path = UnixPath { add_root: true, written: &fits };
-        let mut buf = [0u8; PATH_CAPACITY];
-        assert_eq!(path.write_with_nul(&mut buf).unwrap().len(), PATH_CAPACITY - 1);
+        assert_eq!(path.with_nul().unwrap().len(), PATH_CAPACITY);
         let too_long = vec![b'a'; PATH_CAPACITY - 1];
         let path = UnixPath { add_root: true, written: &too_long };
-        assert!(path.write_with_nul(&mut buf).is_none());
+        assert!(path.with_nul().is_none());
         let with_nul = UnixPath { add_root: true, written: b"a\0b" };
-        assert!(with_nul.write_with_nul(&mut buf).is_none());
+        assert!(with_nul.with_nul().is_none());
     }
 
     #[test]
@@ -191,16 +171,13 @@ mod tests {
         assert_eq!(offset_of!(Raw, sun_path), 2);
         let family = (linux_raw_sys::net::AF_UNIX as u16).to_ne_bytes();
         let path = SockaddrUn::path(b"/run/x").unwrap();
-        assert_eq!(path.len, 2 + 6 + 1);
-        assert_eq!(path.bytes[..9], [&family[..], b"/run/x\0"].concat());
-        assert!(path.bytes[9..].iter().all(|&b| b == 0));
+        assert_eq!(path.0.as_bytes(), [&family[..], b"/run/x\0"].concat());
         let name = SockaddrUn::abstract_name(b"vm").unwrap();
-        assert_eq!(name.len, 2 + 1 + 2);
-        assert_eq!(name.bytes[..5], [&family[..], b"\0vm"].concat());
+        assert_eq!(name.0.as_bytes(), [&family[..], b"\0vm"].concat());
         // As rustix's SocketAddrUnix: 107 bytes and a NUL, or a NUL and 107 bytes.
-        assert_eq!(SockaddrUn::path(&[b'a'; 107]).map(|a| a.len), Some(SOCKADDR_UN_LEN));
+        assert_eq!(SockaddrUn::path(&[b'a'; 107]).map(|a| a.0.len()), Some(SOCKADDR_UN_LEN));
         assert_eq!(SockaddrUn::path(&[b'a'; 108]), None);
-        assert_eq!(SockaddrUn::abstract_name(&[b'a'; 107]).map(|a| a.len), Some(SOCKADDR_UN_LEN));
+        assert_eq!(SockaddrUn::abstract_name(&[b'a'; 107]).map(|a| a.0.len()), Some(SOCKADDR_UN_LEN));
         assert_eq!(SockaddrUn::abstract_name(&[b'a'; 108]), None);
     }
 

@@ -6,9 +6,9 @@ use core::ffi::c_int;
 use core::time::Duration;
 
 use rustix::fd::{BorrowedFd, OwnedFd};
+use sockproxy::array_buf::ArrayBuf;
 use sockproxy::cli::Options;
 use sockproxy::failure::Failure;
-use sockproxy::fill::copy;
 use sockproxy::line::{LINE_CAPACITY, Line};
 use sockproxy::notice::Notice;
 
@@ -59,20 +59,20 @@ pub fn connect<'a>(
 
 /// The message the alarm handler prints: written before the alarm is armed,
 /// read only by the handler while it is.
-struct TimeoutMessage(UnsafeCell<([u8; LINE_CAPACITY], usize)>);
+struct TimeoutMessage(UnsafeCell<ArrayBuf<LINE_CAPACITY>>);
 
 // SAFETY: the process is single-threaded; the cell is written only while no
 // alarm is pending and read only from the handler (see arm_timeout).
 unsafe impl Sync for TimeoutMessage {}
 
-static TIMEOUT_MESSAGE: TimeoutMessage = TimeoutMessage(UnsafeCell::new(([0; LINE_CAPACITY], 0)));
+static TIMEOUT_MESSAGE: TimeoutMessage = TimeoutMessage(UnsafeCell::new(ArrayBuf::new()));
 
 extern "C" fn on_alarm(_: c_int) -> ! {
     // SAFETY: armed only after the message was written; nothing writes it now.
-    let (bytes, len) = unsafe { &*TIMEOUT_MESSAGE.0.get() };
+    let message = unsafe { &*TIMEOUT_MESSAGE.0.get() };
     // SAFETY: fd 2 was checked open at start-up.
     let stderr = unsafe { BorrowedFd::borrow_raw(2) };
-    let _ = rustix::io::write(stderr, bytes.get(..*len).unwrap_or_default());
+    let _ = rustix::io::write(stderr, message.as_bytes());
     syscall::exit_group(1)
 }
 
@@ -81,15 +81,11 @@ extern "C" fn on_alarm(_: c_int) -> ! {
 fn arm_timeout(seconds: u32) {
     let mut line = Line::new();
     Failure::TimedOut(seconds).describe(&mut line);
-    let text = line.finish();
     // SAFETY: no alarm is pending (disarmed after every attempt), so the
     // handler cannot be reading the cell now.
-    let (bytes, len) = unsafe { &mut *TIMEOUT_MESSAGE.0.get() };
+    let message = unsafe { &mut *TIMEOUT_MESSAGE.0.get() };
     // A line is at most LINE_CAPACITY bytes: it always fits.
-    if let Some(message) = bytes.get_mut(..text.len()) {
-        copy(message, text);
-        *len = text.len();
-    }
+    *message = ArrayBuf::from_parts(&[line.finish()]).unwrap_or_default();
     // SAFETY: the handler only writes and exits, both async-signal-safe.
     unsafe { syscall::set_action(SIGALRM, Action::Handle(on_alarm)) };
     syscall::alarm(seconds);

@@ -5,8 +5,8 @@ use core::mem::MaybeUninit;
 
 use rustix::fd::{AsFd, OwnedFd};
 use rustix::fs::{AtFlags, CWD, Mode, OFlags, RawDir, openat, statat};
+use sockproxy::array_buf::ArrayBuf;
 use sockproxy::case_match::CaseSearch;
-use sockproxy::fill::copy;
 
 use super::cstr_until_nul;
 
@@ -15,6 +15,13 @@ const NAME_CAPACITY: usize = 256;
 
 fn open_dir(dir: impl AsFd, name: &CStr) -> Option<OwnedFd> {
     openat(dir, name, OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty()).ok()
+}
+
+/// A file name and its NUL.
+type Name = ArrayBuf<NAME_CAPACITY>;
+
+fn as_cstr(name: &Name) -> &CStr {
+    cstr_until_nul(name.as_bytes()).unwrap_or(c"")
 }
 
 /// Rewrites `path` in place with the real case of each component that does
@@ -30,24 +37,22 @@ pub fn recover_case(path: &mut [u8]) -> bool {
         if component.is_empty() {
             continue;
         }
-        // Shorter than NAME_CAPACITY, so that a NUL follows it in `name`.
-        let mut name = [0u8; NAME_CAPACITY];
-        let Some(written) = name.get_mut(..component.len()).filter(|_| component.len() < NAME_CAPACITY) else {
+        let Some(mut name) = Name::from_parts(&[component, b"\0"]) else {
             return false;
         };
-        copy(written, component);
-        if statat(&dir, cstr_until_nul(&name).unwrap_or(c""), AtFlags::SYMLINK_NOFOLLOW).is_err() {
-            let Some(written) = name.get_mut(..component.len()) else {
+        if statat(&dir, as_cstr(&name), AtFlags::SYMLINK_NOFOLLOW).is_err() {
+            let Some(found) = find_unique(&dir, component) else {
                 return false;
             };
-            if !find_unique(&dir, written) {
-                return false;
+            // A match has the length of the component.
+            for (to, &from) in component.iter_mut().zip(found.as_bytes()) {
+                *to = from;
             }
-            copy(component, written);
+            name = found;
             changed = true;
         }
         if components.peek().is_some() {
-            match open_dir(&dir, cstr_until_nul(&name).unwrap_or(c"")) {
+            match open_dir(&dir, as_cstr(&name)) {
                 Some(next) => dir = next,
                 None => return false,
             }
@@ -56,30 +61,19 @@ pub fn recover_case(path: &mut [u8]) -> bool {
     changed
 }
 
-/// Replaces `name` with the one entry of `dir` that equals it ignoring ASCII
-/// case; false when there is none or more than one.
-fn find_unique(dir: &OwnedFd, name: &mut [u8]) -> bool {
-    let mut found = [0u8; NAME_CAPACITY];
-    let mut search = CaseSearch::new(name);
+/// The one entry of `dir` that equals `wanted` ignoring ASCII case, with its
+/// NUL; `None` when there is none or more than one.
+fn find_unique(dir: &OwnedFd, wanted: &[u8]) -> Option<Name> {
+    let mut found = None;
+    let mut search = CaseSearch::new(wanted);
     let mut buf = [MaybeUninit::<u8>::uninit(); 4096];
     let mut entries = RawDir::new(dir, &mut buf);
     while let Some(entry) = entries.next() {
-        let Ok(entry) = entry else {
-            return false;
-        };
+        let entry = entry.ok()?;
         let entry_name = entry.file_name().to_bytes();
         if search.offer(entry_name) {
-            // A match has the length of `name`, which is below NAME_CAPACITY.
-            if let Some(kept) = found.get_mut(..entry_name.len()) {
-                copy(kept, entry_name);
-            }
+            found = Name::from_parts(&[entry_name, b"\0"]);
         }
     }
-    match found.get(..name.len()) {
-        Some(found) if search.is_unique() => {
-            copy(name, found);
-            true
-        }
-        _ => false,
-    }
+    found.filter(|_| search.is_unique())
 }

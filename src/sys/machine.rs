@@ -8,14 +8,11 @@ use rustix::fd::OwnedFd;
 use rustix::io::Errno;
 use rustix::net::{RecvFlags, SendFlags, recv, send};
 use sockproxy::failure::{Failure, NspawnLayout, ScopeProblem};
-use sockproxy::fill::join;
 use sockproxy::json::Text;
-use sockproxy::machined::{
-    MachineReply, REPLY_CAPACITY, REQUEST_CAPACITY, is_valid_machine_name, list_request, parse_machine_reply,
-};
+use sockproxy::machined::{MachineReply, REPLY_CAPACITY, is_valid_machine_name, list_request, parse_machine_reply};
 use sockproxy::notice::Notice;
 use sockproxy::target::LOCAL_HOST_SOCKET;
-use sockproxy::unix_address::{PATH_CAPACITY, UnixAddress, UnixPath};
+use sockproxy::unix_address::{PathBuf, UnixAddress, UnixPath};
 use sockproxy::vsock_address::{VsockAddress, parse_port};
 
 use super::deadline::Deadline;
@@ -96,28 +93,25 @@ fn connect_nspawn(runtime_dir: &'static [u8], name: &'static [u8]) -> Result<Own
 
 fn connect_layout(runtime_dir: &[u8], name: &[u8], layout: NspawnLayout) -> Result<OwnedFd, i32> {
     let (before, after) = layout.around_name();
-    let mut buf = [0u8; PATH_CAPACITY];
-    let path = join(&mut buf, &[runtime_dir, before, name, after]).ok_or(Errno::NAMETOOLONG.raw_os_error())?;
-    connect_unix_raw(UnixAddress::Path(UnixPath::absolute(path))).map_err(|error| match error {
+    let path = PathBuf::from_parts(&[runtime_dir, before, name, after]).ok_or(Errno::NAMETOOLONG.raw_os_error())?;
+    connect_unix_raw(UnixAddress::Path(UnixPath::absolute(path.as_bytes()))).map_err(|error| match error {
         UnixConnectError::Socket(errno) | UnixConnectError::Connect(errno) => errno,
     })
 }
 
 /// One `io.systemd.Machine.List` exchange with the instance under `runtime_dir`.
 fn ask_machined(runtime_dir: &[u8], name: &[u8]) -> Result<MachineReply, ScopeProblem> {
-    let mut path = [0u8; PATH_CAPACITY];
-    let path = join(&mut path, &[runtime_dir, SOCKET_UNDER_RUNTIME_DIR])
+    let path = PathBuf::from_parts(&[runtime_dir, SOCKET_UNDER_RUNTIME_DIR])
         .ok_or(ScopeProblem::Unreachable(Errno::NAMETOOLONG.raw_os_error()))?;
-    let socket = match connect_unix_raw(UnixAddress::Path(UnixPath::absolute(path))) {
+    let socket = match connect_unix_raw(UnixAddress::Path(UnixPath::absolute(path.as_bytes()))) {
         Ok(socket) => socket,
         Err(UnixConnectError::Socket(errno) | UnixConnectError::Connect(errno)) => {
             return Err(ScopeProblem::Unreachable(errno));
         }
     };
     let deadline = Deadline::after(EXCHANGE_TIMEOUT).map_err(|errno| ScopeProblem::Recv(errno.raw_os_error()))?;
-    let mut request = [0u8; REQUEST_CAPACITY];
     // The name is valid, so it always fits; an empty request fails below anyway.
-    send_all(&socket, list_request(name, &mut request).unwrap_or_default(), &deadline)?;
+    send_all(&socket, list_request(name).unwrap_or_default().as_bytes(), &deadline)?;
     let mut buf = [0u8; REPLY_CAPACITY];
     let reply = receive_message(&socket, &mut buf, &deadline)?;
     let machine = parse_machine_reply(reply).map_err(ScopeProblem::BadJson)?;

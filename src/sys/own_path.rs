@@ -5,7 +5,7 @@ use core::mem::MaybeUninit;
 use rustix::fs::{CWD, readlinkat_raw};
 use sockproxy::failure::Failure;
 use sockproxy::packed_text::Texts;
-use sockproxy::ssh_config::{QUOTED_CAPACITY, fragment, quote_bin};
+use sockproxy::ssh_config::{fragment, quote_bin};
 use sockproxy::unix_address::PATH_CAPACITY;
 
 use super::stdio::print;
@@ -18,12 +18,11 @@ pub fn print_ssh_config(argv0: &'static [u8]) -> Result<(), Failure<'static>> {
         Err(_) if argv0.starts_with(b"/") => argv0,
         Err(errno) => return Err(Failure::OwnPath(errno.raw_os_error())),
     };
-    let mut quoted = [0u8; QUOTED_CAPACITY];
-    let Some(quoted) = quote_bin(path, &mut quoted) else {
+    let Some(quoted) = quote_bin(path) else {
         // `path` may live in `link`, on this stack frame: report argv[0].
         return Err(Failure::UnquotablePath(argv0));
     };
-    for piece in fragment(&Texts::unpack(), quoted) {
+    for piece in fragment(&Texts::unpack(), quoted.as_bytes()) {
         print(piece)?;
     }
     Ok(())

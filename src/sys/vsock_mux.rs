@@ -8,7 +8,7 @@ use rustix::io::Errno;
 use rustix::net::sockopt::{Timeout, set_socket_timeout};
 use rustix::net::{RecvFlags, SendFlags, recv, send};
 use sockproxy::failure::{Failure, MuxProblem};
-use sockproxy::mux_reply::{REPLY_MAX, REQUEST_MAX, ReplyReader, Step, connect_request};
+use sockproxy::mux_reply::{REPLY_MAX, ReplyReader, Step, connect_request};
 use sockproxy::notice::Notice;
 use sockproxy::unix_address::UnixAddress;
 
@@ -42,8 +42,7 @@ fn handshake(socket: &OwnedFd, port: u32) -> Result<Reply, MuxProblem> {
     let set_timeout = |timeout| {
         set_socket_timeout(socket, Timeout::Recv, timeout).map_err(|errno| MuxProblem::SetTimeout(errno.raw_os_error()))
     };
-    let mut request = [0u8; REQUEST_MAX];
-    send_request(socket, connect_request(port, &mut request))?;
+    send_request(socket, connect_request(port).as_bytes())?;
     set_timeout(Some(REPLY_TIMEOUT))?;
     let reply = read_reply(socket)?;
     // ssh gets the socket as a fresh connect would leave it.
@@ -69,7 +68,7 @@ fn send_request(socket: &OwnedFd, mut request: &[u8]) -> Result<(), MuxProblem> 
 /// Reads the reply without taking a byte that is not part of an OK line:
 /// peek at what is there, decide byte by byte, consume only the OK line.
 fn read_reply(socket: &OwnedFd) -> Result<Reply, MuxProblem> {
-    let mut reader = ReplyReader::new();
+    let mut reader = ReplyReader::default();
     let mut peeked = [0u8; REPLY_MAX];
     loop {
         let room = REPLY_MAX.saturating_sub(reader.seen().len()).max(1);

@@ -6,7 +6,7 @@ use libfuzzer_sys::fuzz_target;
 use sockproxy::mux_reply::{REPLY_MAX, ReplyReader, Step};
 
 fuzz_target!(|data: &[u8]| {
-    let mut reader = ReplyReader::new();
+    let mut reader = ReplyReader::default();
     for (i, &byte) in data.iter().enumerate() {
         match reader.push(byte) {
             Step::More => assert!(i + 1 < REPLY_MAX),
