@@ -158,13 +158,22 @@ bench-smoke:
 # TEMPLATE filled in with the installed paths (src/dist/fill.sh; the binary is
 # not run, so this works for cross-builds too).
 with_filled = t=$$(mktemp) && { sh src/dist/fill.sh "$(BINDIR)/ssh-sockproxy" "$(SSHCONF)" < $(1) > "$$t" && $(2); s=$$?; rm -f "$$t"; exit $$s; }
+# $(call with_dropin,COMMAND) likewise with $$t naming the ssh_config drop-in
+# for the installed binary, written by the library's own fragment and quoting
+# rule (src/dist/dropin.rs, a cargo example run on the build host).
+DROPIN      := target/$(TARGET)/release/examples/dropin
+with_dropin = t=$$(mktemp) && { $(DROPIN) "$(BINDIR)/ssh-sockproxy" > "$$t" && $(1); s=$$?; rm -f "$$t"; exit $$s; }
 conffile = FORCE='$(FORCE)' sh src/dist/conffile.sh $(1) "$$t" "$(DESTDIR)$(SSHCONF)" "$(DESTDIR)$(SSHCONF_PRISTINE)"
 
+.PHONY: dropin
+dropin:
+	$(CARGO) build --release --locked --quiet --example dropin
+
 # The binary, its man page and the ssh_config drop-in.
-install: build
+install: build dropin
 	install -D -m 0755 $(BIN) "$(DESTDIR)$(BINDIR)/ssh-sockproxy"
 	install -D -m 0644 src/dist/ssh-sockproxy.1 "$(DESTDIR)$(MANDIR)/man1/ssh-sockproxy.1"
-	$(call with_filled,src/dist/ssh-sockproxy.conf.in,$(call conffile,install))
+	$(call with_dropin,$(call conffile,install))
 
 # Initrd builders' hooks for what `install` puts in place (give both the same variables).
 install-dracut:
@@ -173,11 +182,11 @@ install-dracut:
 install-mkinitcpio:
 	$(call with_filled,src/dist/mkinitcpio/ssh-sockproxy.in,install -D -m 0644 "$$t" "$(DESTDIR)$(INITCPIODIR)/ssh-sockproxy")
 
-uninstall:
+uninstall: dropin
 	rm -f "$(DESTDIR)$(BINDIR)/ssh-sockproxy" "$(DESTDIR)$(MANDIR)/man1/ssh-sockproxy.1" \
 		"$(DESTDIR)$(DRACUTDIR)/90ssh-sockproxy/module-setup.sh" "$(DESTDIR)$(INITCPIODIR)/ssh-sockproxy"
 	rmdir "$(DESTDIR)$(DRACUTDIR)/90ssh-sockproxy" 2>/dev/null || true
-	$(call with_filled,src/dist/ssh-sockproxy.conf.in,$(call conffile,remove))
+	$(call with_dropin,$(call conffile,remove))
 	rmdir "$(DESTDIR)$(DATADIR)/ssh-sockproxy" 2>/dev/null || true
 
 clean:

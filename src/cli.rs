@@ -102,46 +102,6 @@ pub fn parse_command<'a>(args: impl IntoIterator<Item = &'a [u8]>) -> Result<Com
     }
 }
 
-/// `--help` text.
-pub const HELP: &[u8] = b"\
-Usage: ssh-sockproxy [OPTIONS] HOST PORT
-
-OpenSSH ProxyCommand plugin: connects to HOST and hands the connected socket
-to ssh (ProxyUseFdpass yes), or relays bytes between it and stdin/stdout for
-clients without fd passing. HOST is one of
-  unix/PATH       AF_UNIX stream socket (PATH without a leading / or ./ gets one)
-  unix/@NAME      abstract AF_UNIX socket
-  vsock/CID       AF_VSOCK, CID a number or hypervisor, local, host; PORT used
-  vsock-mux/PATH  hybrid vsock (Firecracker, cloud-hypervisor): AF_UNIX PATH,
-                  then CONNECT PORT
-  machine/NAME    a VM or container registered with systemd-machined
-  .host           the local sshd at /run/ssh-unix-local/socket
-'%' may stand for the first '/' (unix%PATH), for scp and rsync.
-
-Options:
-      --wait[=SECONDS]
-                  retry while the target is not there yet (default 60 s)
-      --timeout=SECONDS
-                  give up when connect and handshake take longer
-      --fdpass    always pass the socket (stdout must be an AF_UNIX socket)
-      --relay     always relay bytes (the default when stdout is no socket)
-  -v, --verbose   say on stderr what upstream does silently
-  -h, --help      show this help
-      --version   show the version
-      --print-ssh-config
-                  print the ssh_config fragment for this binary's path
-
-ssh_config:
-  Host unix/* unix%* vsock/* vsock%* vsock-mux/* vsock-mux%* machine/* machine%*
-      ProxyCommand /usr/local/bin/ssh-sockproxy %h %p
-      ProxyUseFdpass yes
-      CheckHostIP no
-  Host .host machine/.host
-      ProxyCommand /usr/local/bin/ssh-sockproxy unix/run/ssh-unix-local/socket %p
-      ProxyUseFdpass yes
-      CheckHostIP no
-";
-
 /// `--version` text.
 pub const VERSION: &[u8] = concat!("ssh-sockproxy ", env!("CARGO_PKG_VERSION"), "\n").as_bytes();
 

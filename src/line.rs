@@ -1,9 +1,8 @@
 //! A one-line message assembled in a fixed buffer: no allocator, no `core::fmt`.
 
 use crate::array_buf::ArrayBuf;
-use crate::errno_text::errno_text;
 use crate::number::{format_u32, hex_byte};
-use crate::packed_text::Texts;
+use crate::texts;
 
 /// Capacity of a message line; longer content is cut and marked with `...`.
 pub const LINE_CAPACITY: usize = 1024;
@@ -74,8 +73,8 @@ impl Line {
 
     /// Appends the strerror() text of `errno` (glibc wording).
     pub fn errno(&mut self, errno: i32) -> &mut Self {
-        match errno_text(&Texts::unpack(), errno) {
-            Some(text) => self.text(text),
+        match texts::errno(errno) {
+            Some(text) => self.text(text.as_bytes()),
             None => {
                 self.text(b"Unknown error ");
                 if errno < 0 {

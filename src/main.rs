@@ -61,7 +61,7 @@ extern "C" fn main(argc: c_int, argv: *const *const c_char, envp: *const *const 
 fn run(mut args: sys::args::Args, xdg_runtime_dir: Option<&'static [u8]>) -> Result<(), Failure<'static>> {
     let argv0 = args.next().unwrap_or_default();
     match parse_command(args)? {
-        Command::Help => sys::stdio::print(sockproxy::packed_text::Texts::unpack().help()),
+        Command::Help => sys::stdio::print(sockproxy::texts::help().as_bytes()),
         Command::Version => sys::stdio::print(VERSION),
         Command::PrintSshConfig => sys::own_path::print_ssh_config(argv0),
         Command::Connect { host, port, options } => {

@@ -1,7 +1,7 @@
 //! The ssh_config fragment that routes our host names through this binary.
 
 use crate::array_buf::ArrayBuf;
-use crate::packed_text::Texts;
+use crate::texts::SshConfig;
 
 /// Room for a quoted binary path: PATH_MAX with every `%` doubled, plus quotes.
 pub const QUOTED_CAPACITY: usize = 2 * 4096 + 2;
@@ -32,30 +32,10 @@ pub fn quote_bin(path: &[u8]) -> Option<ArrayBuf<QUOTED_CAPACITY>> {
     Some(out)
 }
 
-// The fragment's fixed pieces; the binary holds them compressed (see packed_text).
-pub(crate) const HEAD: &[u8] = b"\
-# ssh-sockproxy: ssh to AF_UNIX and AF_VSOCK sockets, VMs and containers.
-Host .host machine/.host
-    ProxyCommand ";
-pub(crate) const LOCAL: &[u8] = b" unix/run/ssh-unix-local/socket %p
-    ProxyUseFdpass yes
-    CheckHostIP no
-    StrictHostKeyChecking no
-    UserKnownHostsFile /dev/null
-
-Host unix/* unix%* vsock/* vsock%* vsock-mux/* vsock-mux%* machine/* machine%*
-    ProxyCommand ";
-pub(crate) const TAIL: &[u8] = b" %h %p
-    ProxyUseFdpass yes
-    CheckHostIP no
-    StrictHostKeyChecking no
-    UserKnownHostsFile /dev/null
-";
-
 /// The fragment, in pieces to write in order, for the quoted binary path.
-pub fn fragment<'t>(texts: &'t Texts, quoted_bin: &'t [u8]) -> [&'t [u8]; 5] {
-    let [head, local, tail] = texts.ssh_config();
-    [head, quoted_bin, local, quoted_bin, tail]
+pub fn fragment<'t>(config: &'t SshConfig, quoted_bin: &'t [u8]) -> [&'t [u8]; 5] {
+    let [head, middle, tail] = config.around_bin();
+    [head, quoted_bin, middle, quoted_bin, tail]
 }
 
 #[cfg(test)]
@@ -95,7 +75,7 @@ mod tests {
 
     #[test]
     fn fragment_text() {
-        let text = fragment(&Texts::unpack(), b"/usr/bin/ssh-sockproxy").concat();
+        let text = fragment(&crate::texts::ssh_config(), b"/usr/bin/ssh-sockproxy").concat();
         let text = String::from_utf8(text).unwrap();
         assert!(text.contains(
             "Host .host machine/.host\n    ProxyCommand /usr/bin/ssh-sockproxy unix/run/ssh-unix-local/socket %p\n"

@@ -1,9 +1,9 @@
 #!/bin/sh
 # Fills a template on stdin with installed paths: fill.sh BIN SSHCONF < TEMPLATE > OUT.
 #   @BIN@      BIN as is (templates put it in single quotes for sh)
-#   @BIN_SSH@  BIN quoted as `ssh-sockproxy --print-ssh-config` quotes its own path
-#              (src/ssh_config.rs): `%` doubled, in single quotes unless plain
 #   @SSHCONF@  SSHCONF, the installed ssh_config drop-in, as is
+# (The drop-in itself is written by src/dist/dropin.rs, which quotes BIN for
+# ssh_config with the library's rule.)
 # Runs nothing it installs, so cross-builds and packagers can use it.
 set -eu
 export LC_ALL=C
@@ -16,16 +16,12 @@ for path in "$1" "$2"; do
     esac
     case $path in
         *\'* | *[[:cntrl:]]*)
-            echo "fill.sh: a path with a quote or a control character cannot go in ssh_config: $path" >&2
+            echo "fill.sh: a path with a quote or a control character cannot go in these scripts: $path" >&2
             exit 1 ;;
     esac
 done
 bin=$1
 sshconf=$2
-bin_ssh=$(printf '%s\n' "$bin" | sed 's/%/%%/g')
-case $bin in
-    *[!A-Za-z0-9/._+,:@=%-]*) bin_ssh="'$bin_ssh'" ;;
-esac
 
 # replace TEXT TOKEN VALUE: every TOKEN in TEXT becomes VALUE, result in $out.
 replace() {
@@ -39,8 +35,7 @@ replace() {
 }
 
 while IFS= read -r line || [ -n "$line" ]; do
-    replace "$line" @BIN_SSH@ "$bin_ssh"
-    replace "$out" @BIN@ "$bin"
+    replace "$line" @BIN@ "$bin"
     replace "$out" @SSHCONF@ "$sshconf"
     printf '%s\n' "$out"
 done

@@ -1,9 +1,7 @@
 //! Error texts for errno values, worded as glibc's strerror() so that our
 //! messages read like upstream's (musl words several of them differently).
 
-use crate::packed_text::Texts;
-
-/// errno values and their texts. Only `PACKED` below reaches the binary.
+/// errno values and their texts; only TABLE, packed, reaches the binary.
 const TEXTS: [(u8, &[u8]); 66] = [
     (1, b"Operation not permitted"),
     (2, b"No such file or directory"),
@@ -76,16 +74,19 @@ const TEXTS: [(u8, &[u8]); 66] = [
 /// `TEXTS` as one byte string: for each entry its errno, the length of its
 /// text, then the text. A `match` on the errno cost a jump table of 8-byte
 /// addresses and code for each arm, more than twice the texts themselves.
-/// The binary holds it compressed (see packed_text).
-pub(crate) const TABLE: [u8; packed_len()] = pack();
+pub const TABLE_LEN: usize = table_len();
+pub const TABLE: [u8; TABLE_LEN] = table();
 
-// These two run in the compiler only (for TABLE).
+/// The longest text.
+pub const TEXT_MAX: usize = text_max();
+
+// These run in the compiler only (for the constants above).
 #[expect(
     clippy::indexing_slicing,
     clippy::arithmetic_side_effects,
     reason = "run by the compiler: a bad index or an overflow fails the build"
 )]
-const fn packed_len() -> usize {
+const fn table_len() -> usize {
     let mut len = 0;
     let mut i = 0;
     while i < TEXTS.len() {
@@ -100,8 +101,25 @@ const fn packed_len() -> usize {
     clippy::arithmetic_side_effects,
     reason = "run by the compiler: a bad index or an overflow fails the build"
 )]
-const fn pack() -> [u8; packed_len()] {
-    let mut out = [0u8; packed_len()];
+const fn text_max() -> usize {
+    let mut max = 0;
+    let mut i = 0;
+    while i < TEXTS.len() {
+        if TEXTS[i].1.len() > max {
+            max = TEXTS[i].1.len();
+        }
+        i += 1;
+    }
+    max
+}
+
+#[expect(
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    reason = "run by the compiler: a bad index or an overflow fails the build"
+)]
+const fn table() -> [u8; TABLE_LEN] {
+    let mut out = [0u8; TABLE_LEN];
     let mut at = 0;
     let mut i = 0;
     while i < TEXTS.len() {
@@ -120,9 +138,9 @@ const fn pack() -> [u8; packed_len()] {
     out
 }
 
-/// The text for `errno`, or `None` for values outside the table.
-pub fn errno_text(texts: &Texts, errno: i32) -> Option<&[u8]> {
-    let mut rest = texts.errno_table();
+/// The text for `errno` in `table` (an unpacked TABLE), or `None` for values outside it.
+pub fn find(table: &[u8], errno: i32) -> Option<&[u8]> {
+    let mut rest = table;
     while let [code, len, tail @ ..] = rest {
         let (text, next) = tail.split_at_checked(usize::from(*len))?;
         if i32::from(*code) == errno {
@@ -138,32 +156,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn matches_glibc_wording() {
-        let cases: &[(i32, &str)] = &[
-            (2, "No such file or directory"),
-            (111, "Connection refused"),
-            (91, "Protocol wrong type for socket"),
-            (110, "Connection timed out"),
-            (113, "No route to host"),
-            (36, "File name too long"),
-            (32, "Broken pipe"),
-        ];
-        for (errno, text) in cases {
-            assert_eq!(errno_text(&Texts::unpack(), *errno), Some(text.as_bytes()), "errno {errno}");
-        }
-    }
-
-    #[test]
-    fn every_entry_survives_packing() {
+    fn every_entry_is_found() {
         for (errno, text) in TEXTS {
-            assert_eq!(errno_text(&Texts::unpack(), i32::from(errno)), Some(text), "errno {errno}");
+            assert_eq!(find(&TABLE, i32::from(errno)), Some(text), "errno {errno}");
+            assert!(text.len() <= TEXT_MAX);
         }
-    }
-
-    #[test]
-    fn unknown_values_have_no_text() {
         for errno in [0, -1, 4095, i32::MAX] {
-            assert_eq!(errno_text(&Texts::unpack(), errno), None);
+            assert_eq!(find(&TABLE, errno), None);
         }
     }
 }
