@@ -30,7 +30,7 @@ DESTDIR     ?=
 
 CARGO       ?= cargo
 
-.PHONY: build test unit size lint no-panic demo install install-dracut install-mkinitcpio uninstall clean
+.PHONY: build test size lint no-panic demo install install-dracut install-mkinitcpio uninstall clean
 
 build:
 	$(CARGO) build --release --locked
@@ -47,13 +47,15 @@ test: lint build paramiko
 	$(MAKE) --no-print-directory size
 	$(MAKE) --no-print-directory no-panic
 
-# rustfmt (rustfmt.toml) over the crate and the fuzz crate, and clippy with
-# warnings as errors over every target. The library and the binary deny
-# clippy's panicking lints themselves (src/lib.rs, src/main.rs).
+# rustfmt (rustfmt.toml) over the crate and the fuzz crate, clippy with
+# warnings as errors over every target (src/lib.rs denies clippy's panicking
+# lints for the whole product), and no import cycle among src/ modules.
 lint:
 	$(CARGO) fmt --check
 	$(CARGO) fmt --check --manifest-path tests/fuzz/Cargo.toml
 	$(CARGO) clippy --release --all-targets --locked -- -D warnings
+	python3 tests/lint/import_cycles.py --self-test
+	python3 tests/lint/import_cycles.py src
 
 # Every panic call site left in the release binary, against the list in
 # tests/no-panic/allowed (each there with why it cannot be reached): the same

@@ -5,6 +5,6 @@
 fn main() {
     let dir = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
     // Drops the unwind tables and the unused init/fini arrays (see the script).
-    println!("cargo::rustc-link-arg-bins=-Wl,-T,{dir}/src/sys/discard.ld");
-    println!("cargo::rerun-if-changed=src/sys/discard.ld");
+    println!("cargo::rustc-link-arg-bins=-Wl,-T,{dir}/src/sys/rt/discard.ld");
+    println!("cargo::rerun-if-changed=src/sys/rt/discard.ld");
 }

@@ -1,6 +1,7 @@
 //! Command line: options first, then exactly HOST and PORT.
 
-use crate::failure::Failure;
+use crate::line::Line;
+use crate::number::parse_u32;
 
 /// What the command line asks for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -34,12 +35,24 @@ pub enum Mode {
     Relay,
 }
 
-/// The commands that need no HOST and PORT.
-#[derive(Clone, Copy)]
-enum Info {
-    Help,
-    Version,
-    PrintSshConfig,
+/// What is wrong with the command line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CliProblem<'a> {
+    ArgumentCount,
+    UnknownOption(&'a [u8]),
+    BadOptionValue(&'a [u8]),
+}
+
+impl CliProblem<'_> {
+    pub fn describe(&self, line: &mut Line) {
+        match *self {
+            Self::ArgumentCount => line.text(b"Expected two arguments: host and port."),
+            Self::UnknownOption(option) => line.text(b"Unknown option: ").quoted(option).text(b" (see --help)"),
+            Self::BadOptionValue(option) => {
+                line.text(b"Invalid value in option: ").quoted(option).text(b" (a number of seconds)")
+            }
+        };
+    }
 }
 
 /// `--wait` without a value.
@@ -48,15 +61,14 @@ pub const DEFAULT_WAIT: u32 = 60;
 /// The seconds in `--name=SECONDS`; zero only where `zero_ok`.
 fn seconds(arg: &[u8], name: &[u8], zero_ok: bool) -> Option<u32> {
     let value = arg.strip_prefix(name)?.strip_prefix(b"=")?;
-    crate::number::parse_u32(value).filter(|&n| zero_ok || n > 0)
+    parse_u32(value).filter(|&n| zero_ok || n > 0)
 }
 
 /// Parses the arguments after argv[0]. Options end at the first argument that
 /// does not start with `-`, or after `--`.
-pub fn parse_command<'a>(args: impl IntoIterator<Item = &'a [u8]>) -> Result<Command<'a>, Failure<'a>> {
+pub fn parse_command<'a>(args: impl IntoIterator<Item = &'a [u8]>) -> Result<Command<'a>, CliProblem<'a>> {
     let mut args = args.into_iter().peekable();
-    // The commands without fields, as the one byte `Info`: Option<Command> is
-    // 56 bytes, and each assignment moved them all.
+    // --help, --version or --print-ssh-config: the first wins, but --help always.
     let mut wanted = None;
     let mut options = Options::default();
     while let Some(&arg) = args.peek() {
@@ -64,15 +76,14 @@ pub fn parse_command<'a>(args: impl IntoIterator<Item = &'a [u8]>) -> Result<Com
             break;
         }
         args.next();
-        // `==` rather than `match`: byte-string patterns compile to a test per byte.
         if arg == b"--" {
             break;
         } else if arg == b"-h" || arg == b"--help" {
-            wanted = Some(Info::Help);
+            wanted = Some(Command::Help);
         } else if arg == b"--version" {
-            wanted = wanted.or(Some(Info::Version));
+            wanted = wanted.or(Some(Command::Version));
         } else if arg == b"--print-ssh-config" {
-            wanted = wanted.or(Some(Info::PrintSshConfig));
+            wanted = wanted.or(Some(Command::PrintSshConfig));
         } else if arg == b"-v" || arg == b"--verbose" {
             options.verbose = true;
         } else if arg == b"--fdpass" {
@@ -82,23 +93,19 @@ pub fn parse_command<'a>(args: impl IntoIterator<Item = &'a [u8]>) -> Result<Com
         } else if arg == b"--wait" {
             options.wait = Some(DEFAULT_WAIT);
         } else if arg.starts_with(b"--wait=") {
-            options.wait = Some(seconds(arg, b"--wait", true).ok_or(Failure::BadOptionValue(arg))?);
+            options.wait = Some(seconds(arg, b"--wait", true).ok_or(CliProblem::BadOptionValue(arg))?);
         } else if arg.starts_with(b"--timeout=") {
-            options.timeout = Some(seconds(arg, b"--timeout", false).ok_or(Failure::BadOptionValue(arg))?);
+            options.timeout = Some(seconds(arg, b"--timeout", false).ok_or(CliProblem::BadOptionValue(arg))?);
         } else {
-            return Err(Failure::UnknownOption(arg));
+            return Err(CliProblem::UnknownOption(arg));
         }
     }
-    if let Some(info) = wanted {
-        return Ok(match info {
-            Info::Help => Command::Help,
-            Info::Version => Command::Version,
-            Info::PrintSshConfig => Command::PrintSshConfig,
-        });
+    if let Some(command) = wanted {
+        return Ok(command);
     }
     match (args.next(), args.next(), args.next()) {
         (Some(host), Some(port), None) => Ok(Command::Connect { host, port, options }),
-        _ => Err(Failure::ArgumentCount),
+        _ => Err(CliProblem::ArgumentCount),
     }
 }
 
@@ -109,12 +116,12 @@ pub const VERSION: &[u8] = concat!("ssh-sockproxy ", env!("CARGO_PKG_VERSION"), 
 mod tests {
     use super::*;
 
-    fn parse<'a>(args: &[&'a [u8]]) -> Result<Command<'a>, Failure<'a>> {
+    fn parse<'a>(args: &[&'a [u8]]) -> Result<Command<'a>, CliProblem<'a>> {
         parse_command(args.iter().copied())
     }
 
     /// Arguments and what they parse to.
-    type Case<'a> = (&'a [&'a [u8]], Result<Command<'a>, Failure<'a>>);
+    type Case<'a> = (&'a [&'a [u8]], Result<Command<'a>, CliProblem<'a>>);
 
     #[test]
     fn command_lines() {
@@ -127,7 +134,7 @@ mod tests {
             (&[b"-v", b"unix/x", b"22"], Ok(verbose)),
             (&[b"--verbose", b"--", b"unix/x", b"22"], Ok(verbose)),
             (&[b"-v", b"-v", b"unix/x", b"22"], Ok(verbose)),
-            (&[b"-vv", b"unix/x", b"22"], Err(Failure::UnknownOption(b"-vv"))),
+            (&[b"-vv", b"unix/x", b"22"], Err(CliProblem::UnknownOption(b"-vv"))),
             (&[b"--relay", b"unix/x", b"22"], Ok(with(Options { mode: Mode::Relay, ..Options::default() }))),
             (
                 &[b"--relay", b"--fdpass", b"unix/x", b"22"],
@@ -136,9 +143,9 @@ mod tests {
             (&[b"--wait", b"unix/x", b"22"], Ok(with(Options { wait: Some(60), ..Options::default() }))),
             (&[b"--wait=5", b"unix/x", b"22"], Ok(with(Options { wait: Some(5), ..Options::default() }))),
             (&[b"--wait=0", b"unix/x", b"22"], Ok(with(Options { wait: Some(0), ..Options::default() }))),
-            (&[b"--wait=", b"unix/x", b"22"], Err(Failure::BadOptionValue(b"--wait="))),
-            (&[b"--wait=5s", b"unix/x", b"22"], Err(Failure::BadOptionValue(b"--wait=5s"))),
-            (&[b"--wait=-1", b"unix/x", b"22"], Err(Failure::BadOptionValue(b"--wait=-1"))),
+            (&[b"--wait=", b"unix/x", b"22"], Err(CliProblem::BadOptionValue(b"--wait="))),
+            (&[b"--wait=5s", b"unix/x", b"22"], Err(CliProblem::BadOptionValue(b"--wait=5s"))),
+            (&[b"--wait=-1", b"unix/x", b"22"], Err(CliProblem::BadOptionValue(b"--wait=-1"))),
             (
                 &[b"--wait", b"5", b"unix/x"],
                 Ok(Command::Connect {
@@ -148,10 +155,10 @@ mod tests {
                 }),
             ),
             (&[b"--timeout=3", b"unix/x", b"22"], Ok(with(Options { timeout: Some(3), ..Options::default() }))),
-            (&[b"--timeout=0", b"unix/x", b"22"], Err(Failure::BadOptionValue(b"--timeout=0"))),
-            (&[b"--timeout", b"unix/x", b"22"], Err(Failure::UnknownOption(b"--timeout"))),
-            (&[b"--timeout=4294967296", b"unix/x", b"22"], Err(Failure::BadOptionValue(b"--timeout=4294967296"))),
-            (&[b"--waitx", b"unix/x", b"22"], Err(Failure::UnknownOption(b"--waitx"))),
+            (&[b"--timeout=0", b"unix/x", b"22"], Err(CliProblem::BadOptionValue(b"--timeout=0"))),
+            (&[b"--timeout", b"unix/x", b"22"], Err(CliProblem::UnknownOption(b"--timeout"))),
+            (&[b"--timeout=4294967296", b"unix/x", b"22"], Err(CliProblem::BadOptionValue(b"--timeout=4294967296"))),
+            (&[b"--waitx", b"unix/x", b"22"], Err(CliProblem::UnknownOption(b"--waitx"))),
             (&[b"--help"], Ok(Command::Help)),
             (&[b"-h"], Ok(Command::Help)),
             (&[b"--version"], Ok(Command::Version)),
@@ -161,13 +168,13 @@ mod tests {
             (&[b"--print-ssh-config", b"--help"], Ok(Command::Help)),
             (&[b"--help", b"unix/x", b"22"], Ok(Command::Help)),
             (&[b"--version", b"a", b"b", b"c"], Ok(Command::Version)),
-            (&[], Err(Failure::ArgumentCount)),
-            (&[b"unix/x"], Err(Failure::ArgumentCount)),
-            (&[b"unix/x", b"22", b"extra"], Err(Failure::ArgumentCount)),
-            (&[b"--"], Err(Failure::ArgumentCount)),
-            (&[b"--frob", b"unix/x", b"22"], Err(Failure::UnknownOption(b"--frob"))),
-            (&[b"-", b"22"], Err(Failure::UnknownOption(b"-"))),
-            (&[b"--help=yes"], Err(Failure::UnknownOption(b"--help=yes"))),
+            (&[], Err(CliProblem::ArgumentCount)),
+            (&[b"unix/x"], Err(CliProblem::ArgumentCount)),
+            (&[b"unix/x", b"22", b"extra"], Err(CliProblem::ArgumentCount)),
+            (&[b"--"], Err(CliProblem::ArgumentCount)),
+            (&[b"--frob", b"unix/x", b"22"], Err(CliProblem::UnknownOption(b"--frob"))),
+            (&[b"-", b"22"], Err(CliProblem::UnknownOption(b"-"))),
+            (&[b"--help=yes"], Err(CliProblem::UnknownOption(b"--help=yes"))),
             // Arguments after HOST are positional even when they look like options.
             (&[b"vsock/3", b"-1"], Ok(Command::Connect { host: b"vsock/3", port: b"-1", options: Options::default() })),
             (
@@ -182,6 +189,21 @@ mod tests {
         for (args, expected) in cases {
             assert_eq!(&parse(args), expected, "args {args:?}");
         }
+    }
+
+    #[test]
+    fn messages() {
+        let message = |problem: CliProblem| {
+            let mut line = Line::new();
+            problem.describe(&mut line);
+            String::from_utf8(line.finish().to_vec()).unwrap()
+        };
+        assert_eq!(message(CliProblem::ArgumentCount), "Expected two arguments: host and port.\n");
+        assert_eq!(message(CliProblem::UnknownOption(b"--frob")), "Unknown option: --frob (see --help)\n");
+        assert_eq!(
+            message(CliProblem::BadOptionValue(b"--wait=x")),
+            "Invalid value in option: --wait=x (a number of seconds)\n"
+        );
     }
 
     #[test]

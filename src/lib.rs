@@ -1,9 +1,13 @@
-//! The pure, allocation-free logic of ssh-sockproxy: the host grammar, numbers,
-//! socket addresses, the SCM_RIGHTS message and every diagnostic line.
-//! `src/main.rs` does the syscalls.
+//! ssh-sockproxy's library: the allocation-free logic (the host grammar,
+//! each target kind, the messages, the texts), unit-tested on the host, and
+//! `sys`, the syscall layer the binaries run on. Each feature has one name on
+//! both sides: targets/unix.rs and sys/connect/unix.rs, handoff.rs and
+//! sys/handoff.rs. No module imports one that imports it back (`make lint`
+//! checks).
 #![cfg_attr(not(test), no_std)]
-// No panic paths: every index, slice and arithmetic step is checked or proved
-// in range (see `make no-panic` for the binary). The unit tests may panic.
+// The lints of the whole product (the binaries are only their entry points):
+// no panic paths, every index, slice and arithmetic step checked or proved in
+// range (see `make no-panic` for the binary). The unit tests may panic.
 #![deny(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -26,18 +30,17 @@
 )]
 
 pub mod array_buf;
-pub mod case_match;
+pub mod attempts;
 pub mod cli;
-pub mod cmsg;
 pub mod failure;
+pub mod handoff;
 pub mod json;
 pub mod line;
-pub mod machined;
-pub mod mux_reply;
 pub mod notice;
 pub mod number;
+pub mod relay;
 pub mod ssh_config;
-pub mod target;
+pub mod stdio;
+pub mod sys;
+pub mod targets;
 pub mod texts;
-pub mod unix_address;
-pub mod vsock_address;

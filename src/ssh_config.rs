@@ -1,7 +1,30 @@
-//! The ssh_config fragment that routes our host names through this binary.
+//! `--print-ssh-config`: the ssh_config fragment (its text is in texts/) with
+//! this binary's path quoted for it, and what can go wrong (see sys/ssh_config.rs).
 
 use crate::array_buf::ArrayBuf;
+use crate::line::Line;
 use crate::texts::SshConfig;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SshConfigProblem<'a> {
+    /// Neither /proc/self/exe nor an absolute argv[0] names this binary.
+    OwnPath(i32),
+    UnquotablePath(&'a [u8]),
+}
+
+impl SshConfigProblem<'_> {
+    pub fn describe(&self, line: &mut Line) {
+        match *self {
+            Self::OwnPath(errno) => {
+                line.text(b"Failed to find the path of this binary (/proc/self/exe): ").errno(errno);
+                line.text(b"; run it by its absolute path");
+            }
+            Self::UnquotablePath(path) => {
+                line.text(b"Cannot write this binary's path into ssh_config: ").quoted(path);
+            }
+        }
+    }
+}
 
 /// Room for a quoted binary path: PATH_MAX with every `%` doubled, plus quotes.
 pub const QUOTED_CAPACITY: usize = 2 * 4096 + 2;
@@ -88,5 +111,22 @@ mod tests {
         assert_eq!(text.matches("    UserKnownHostsFile /dev/null\n").count(), 2);
         assert_eq!(text.matches("    CheckHostIP no\n").count(), 2);
         assert!(text.ends_with('\n'));
+    }
+
+    #[test]
+    fn messages() {
+        let message = |problem: SshConfigProblem| {
+            let mut line = Line::new();
+            problem.describe(&mut line);
+            String::from_utf8(line.finish().to_vec()).unwrap()
+        };
+        assert_eq!(
+            message(SshConfigProblem::OwnPath(2)),
+            "Failed to find the path of this binary (/proc/self/exe): No such file or directory; run it by its absolute path\n"
+        );
+        assert_eq!(
+            message(SshConfigProblem::UnquotablePath(b"/it's")),
+            "Cannot write this binary's path into ssh_config: /it's\n"
+        );
     }
 }

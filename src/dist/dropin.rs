@@ -7,9 +7,8 @@ use std::io::Write;
 use std::os::unix::ffi::OsStrExt;
 use std::process::ExitCode;
 
-use sockproxy::failure::Failure;
 use sockproxy::line::Line;
-use sockproxy::ssh_config::{fragment, quote_bin};
+use sockproxy::ssh_config::{SshConfigProblem, fragment, quote_bin};
 
 fn main() -> ExitCode {
     let args: Vec<_> = std::env::args_os().skip(1).collect();
@@ -20,7 +19,7 @@ fn main() -> ExitCode {
     let bin = bin.as_bytes();
     let Some(quoted) = quote_bin(bin).filter(|_| bin.starts_with(b"/")) else {
         let mut line = Line::new();
-        Failure::UnquotablePath(bin).describe(&mut line);
+        SshConfigProblem::UnquotablePath(bin).describe(&mut line);
         let _ = std::io::stderr().write_all(line.finish());
         return ExitCode::FAILURE;
     };

@@ -1,23 +1,21 @@
 //! `--wait` and `--timeout` around the connect: retry while the target is
-//! not there yet, and bound each attempt.
+//! not there yet, and bound each attempt (the pauses are in attempts.rs).
 
 use core::cell::UnsafeCell;
 use core::ffi::c_int;
 use core::time::Duration;
 
 use rustix::fd::{BorrowedFd, OwnedFd};
-use sockproxy::array_buf::ArrayBuf;
-use sockproxy::cli::Options;
-use sockproxy::failure::Failure;
-use sockproxy::line::{LINE_CAPACITY, Line};
-use sockproxy::notice::Notice;
 
-use super::deadline::Deadline;
-use super::stdio::notify;
-use super::syscall::{self, Action, SIGALRM};
-
-const FIRST_PAUSE: Duration = Duration::from_millis(100);
-const LONGEST_PAUSE: Duration = Duration::from_secs(1);
+use crate::array_buf::ArrayBuf;
+use crate::attempts::{AttemptsProblem, FIRST_PAUSE, next_pause};
+use crate::cli::Options;
+use crate::failure::Failure;
+use crate::line::{LINE_CAPACITY, Line};
+use crate::notice::Notice;
+use crate::sys::deadline::Deadline;
+use crate::sys::rt::syscall::{self, Action, SIGALRM};
+use crate::sys::stdio::notify;
 
 /// Runs `attempt` once, or with `--wait` until it succeeds, fails for good
 /// or the time is up (then its last failure stands).
@@ -28,7 +26,7 @@ pub fn connect<'a>(
     let deadline = match options.wait {
         Some(seconds) if seconds > 0 => Some(
             Deadline::after(Duration::from_secs(u64::from(seconds)))
-                .map_err(|errno| Failure::Timer(errno.raw_os_error()))?,
+                .map_err(|errno| AttemptsProblem::Timer(errno.raw_os_error()))?,
         ),
         _ => None,
     };
@@ -46,14 +44,14 @@ pub fn connect<'a>(
             result => return result,
         };
         let Some(deadline) = &deadline else { return Err(failure) };
-        if !deadline.sleep(pause).map_err(|errno| Failure::Timer(errno.raw_os_error()))? {
+        if !deadline.sleep(pause).map_err(|errno| AttemptsProblem::Timer(errno.raw_os_error()))? {
             return Err(failure);
         }
         // Said just before the next try, so the last failure is never followed by it.
         if options.verbose {
             notify(&Notice::Retrying(failure));
         }
-        pause = pause.saturating_mul(2).min(LONGEST_PAUSE);
+        pause = next_pause(pause);
     }
 }
 
@@ -80,7 +78,7 @@ extern "C" fn on_alarm(_: c_int) -> ! {
 /// so SIGALRM ends the process with the timeout's message, like timeout(1).
 fn arm_timeout(seconds: u32) {
     let mut line = Line::new();
-    Failure::TimedOut(seconds).describe(&mut line);
+    Failure::Attempts(AttemptsProblem::TimedOut(seconds)).describe(&mut line);
     // SAFETY: no alarm is pending (disarmed after every attempt), so the
     // handler cannot be reading the cell now.
     let message = unsafe { &mut *TIMEOUT_MESSAGE.0.get() };

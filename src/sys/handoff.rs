@@ -6,16 +6,15 @@ use core::ptr::null_mut;
 use linux_raw_sys::general::iovec;
 use linux_raw_sys::net::{MSG_NOSIGNAL, msghdr};
 use rustix::fd::{AsRawFd, BorrowedFd, OwnedFd};
-use sockproxy::cmsg::{CMSG_SPACE_ONE_FD, scm_rights};
-use sockproxy::failure::Failure;
 
-use super::syscall;
+use crate::handoff::{CMSG_SPACE_ONE_FD, HandoffProblem, scm_rights};
+use crate::sys::rt::syscall;
 
 const EINTR: c_int = linux_raw_sys::errno::EINTR as c_int;
 
 /// Sends `socket` over `stdout`. OpenSSH reads one byte (any value) and one
 /// descriptor. MSG_NOSIGNAL: a peer that went away is an error, not SIGPIPE.
-pub fn send_fd(stdout: BorrowedFd<'_>, socket: &OwnedFd) -> Result<(), Failure<'static>> {
+pub fn send_fd(stdout: BorrowedFd<'_>, socket: &OwnedFd) -> Result<(), HandoffProblem> {
     let mut payload = [0u8; 1];
     let mut iov = iovec { iov_base: payload.as_mut_ptr().cast(), iov_len: payload.len() as _ };
     let mut control = scm_rights(socket.as_raw_fd());
@@ -38,7 +37,7 @@ pub fn send_fd(stdout: BorrowedFd<'_>, socket: &OwnedFd) -> Result<(), Failure<'
             Err(errno) => errno,
         };
         if errno != EINTR {
-            return Err(Failure::SendFd(errno));
+            return Err(HandoffProblem(errno));
         }
     }
 }

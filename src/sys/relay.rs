@@ -9,9 +9,9 @@ use rustix::fs::{FileType, OFlags, fcntl_setfl, fstat};
 use rustix::io::{Errno, read, write};
 use rustix::net::{SendFlags, Shutdown, send, shutdown};
 use rustix::pipe::{SpliceFlags, splice};
-use sockproxy::failure::Failure;
 
-use super::syscall::{self, Action, SIGPIPE};
+use crate::relay::RelayProblem;
+use crate::sys::rt::syscall::{self, Action, SIGPIPE};
 
 /// Most bytes one splice call may move: a pipe holds 64 KiB by default.
 const SPLICE_CHUNK: usize = 1 << 20;
@@ -67,8 +67,8 @@ impl<'a> Flow<'a> {
         }
     }
 
-    fn failure(&self, errno: Errno) -> Failure<'static> {
-        Failure::Relay { to_target: self.toward_target, errno: errno.raw_os_error() }
+    fn failure(&self, errno: Errno) -> RelayProblem {
+        RelayProblem { to_target: self.toward_target, errno: errno.raw_os_error() }
     }
 
     /// The one descriptor this direction waits on, and for what.
@@ -81,7 +81,7 @@ impl<'a> Flow<'a> {
     }
 
     /// Called when `interest` is ready: moves what it can without blocking.
-    fn advance(&mut self, buf: &mut [u8; COPY_BUFFER]) -> Result<(), Failure<'static>> {
+    fn advance(&mut self, buf: &mut [u8; COPY_BUFFER]) -> Result<(), RelayProblem> {
         if self.waiting_for_room {
             // Only a wake-up: the next poll looks at the input again, so a
             // `to` that reports room it does not have cannot spin us.
@@ -149,7 +149,7 @@ impl<'a> Flow<'a> {
     /// delivered) and EPIPE on our writes; what ssh still sends then has
     /// nowhere to go. EPIPE toward ssh is how every session ends when ssh
     /// exits before the server's last bytes arrive: quietly the end too.
-    fn ended_by(&mut self, errno: Errno) -> Result<(), Failure<'static>> {
+    fn ended_by(&mut self, errno: Errno) -> Result<(), RelayProblem> {
         self.progress = match (self.toward_target, errno) {
             (true, Errno::PIPE | Errno::CONNRESET) => Progress::Done,
             (false, Errno::CONNRESET) => Progress::InputEnded,
@@ -180,13 +180,13 @@ impl<'a> Flow<'a> {
 /// Relays until both directions are done: stdin EOF becomes SHUT_WR on the
 /// target, the target's EOF closes stdout, and each direction keeps going
 /// after the other has ended.
-pub fn relay(socket: OwnedFd, stdin: BorrowedFd<'_>, stdout: BorrowedFd<'_>) -> Result<(), Failure<'static>> {
+pub fn relay(socket: OwnedFd, stdin: BorrowedFd<'_>, stdout: BorrowedFd<'_>) -> Result<(), RelayProblem> {
     // SAFETY: SIG_IGN installs no handler. A reader of stdout that went away
     // then shows up as EPIPE from write or splice, which we report.
     unsafe { syscall::set_action(SIGPIPE, Action::Ignore) };
     // Our own socket only: stdin and stdout may be shared with ssh.
     fcntl_setfl(&socket, OFlags::NONBLOCK)
-        .map_err(|errno| Failure::Relay { to_target: true, errno: errno.raw_os_error() })?;
+        .map_err(|errno| RelayProblem { to_target: true, errno: errno.raw_os_error() })?;
     // The relay lasts as long as the session: leave the socket's directory,
     // where a long path may have taken us, so that it does not stay busy
     // (an unmount would fail).

@@ -4,15 +4,15 @@ use rustix::event::{PollFd, PollFlags, poll};
 use rustix::fd::BorrowedFd;
 use rustix::io::{Errno, write};
 use rustix::net::{AddressFamily, sockopt};
-use sockproxy::cli::Mode;
-use sockproxy::failure::{Failure, STDIN, STDOUT};
-use sockproxy::line::Line;
-use sockproxy::notice::Notice;
 
-const STDERR: u8 = 2;
+use crate::cli::Mode;
+use crate::failure::Failure;
+use crate::line::Line;
+use crate::notice::Notice;
+use crate::stdio::{STDERR, STDIN, STDOUT, StdioProblem};
 
 fn std_fd(fd: u8) -> BorrowedFd<'static> {
-    // SAFETY: only used on fds 0-2, which `check_for_handoff` proves open
+    // SAFETY: only used on fds 0-2, which `choose_delivery` proves open
     // before anything else uses them. Before that proof they reach only poll
     // (closed fds come back as POLLNVAL) and write (fails with EBADF).
     unsafe { BorrowedFd::borrow_raw(i32::from(fd)) }
@@ -29,18 +29,18 @@ pub enum Delivery {
 /// Checks that fds 0, 1 and 2 are open, so that no socket we create lands on
 /// them (one poll covers all three), and picks the delivery: fd passing when
 /// stdout is an AF_UNIX socket (or `--fdpass`), relaying otherwise.
-pub fn choose_delivery(mode: Mode) -> Result<Delivery, Failure<'static>> {
+pub fn choose_delivery(mode: Mode) -> Result<Delivery, StdioProblem> {
     let mut fds = [STDIN, STDOUT, STDERR].map(|fd| PollFd::from_borrowed_fd(std_fd(fd), PollFlags::empty()));
     loop {
         match poll(&mut fds, Some(&rustix::event::Timespec { tv_sec: 0, tv_nsec: 0 })) {
             Err(Errno::INTR) => continue,
-            Err(errno) => return Err(Failure::StdoutCheck(errno.raw_os_error())),
+            Err(errno) => return Err(StdioProblem::StdoutCheck(errno.raw_os_error())),
             Ok(_) => break,
         }
     }
     for (fd, polled) in [STDIN, STDOUT, STDERR].into_iter().zip(&fds) {
         if polled.revents().contains(PollFlags::NVAL) {
-            return Err(Failure::StdFdClosed(fd));
+            return Err(StdioProblem::Closed(fd));
         }
     }
     let stdout = std_fd(STDOUT);
@@ -50,9 +50,9 @@ pub fn choose_delivery(mode: Mode) -> Result<Delivery, Failure<'static>> {
     }
     match (sockopt::socket_domain(stdout), mode) {
         (Ok(AddressFamily::UNIX), _) => Ok(Delivery::FdPass(stdout)),
-        (Ok(_) | Err(Errno::NOTSOCK), Mode::FdPass) => Err(Failure::StdoutNotUnixSocket),
+        (Ok(_) | Err(Errno::NOTSOCK), Mode::FdPass) => Err(StdioProblem::StdoutNotUnixSocket),
         (Ok(_) | Err(Errno::NOTSOCK), _) => Ok(relay),
-        (Err(errno), _) => Err(Failure::StdoutCheck(errno.raw_os_error())),
+        (Err(errno), _) => Err(StdioProblem::StdoutCheck(errno.raw_os_error())),
     }
 }
 
@@ -69,14 +69,14 @@ fn write_all(fd: u8, mut bytes: &[u8]) -> Result<(), Errno> {
 }
 
 /// Writes text that a person asked for (`--help`, `--version`) to stdout.
-pub fn print(text: &[u8]) -> Result<(), Failure<'static>> {
-    write_all(STDOUT, text).map_err(|errno| Failure::StdoutWrite(errno.raw_os_error()))
+pub fn print(text: &[u8]) -> Result<(), StdioProblem> {
+    write_all(STDOUT, text).map_err(|errno| StdioProblem::StdoutWrite(errno.raw_os_error()))
 }
 
 /// Writes the failure's one line to stderr. With stderr closed there is no
 /// one to tell; the exit status still says it.
 pub fn report(failure: &Failure<'_>) {
-    if *failure == Failure::StdFdClosed(STDERR) {
+    if *failure == Failure::Stdio(StdioProblem::Closed(STDERR)) {
         return;
     }
     let mut line = Line::new();

@@ -4,15 +4,16 @@
 
 use libfuzzer_sys::fuzz_target;
 use sockproxy::cli::{Command, parse_command};
+use sockproxy::failure::Failure;
 use sockproxy::line::Line;
-use sockproxy::target::parse_target;
+use sockproxy::targets::parse_target;
 
 fuzz_target!(|data: &[u8]| {
     let args: Vec<&[u8]> = data.split(|&b| b == 0).collect();
-    let failure = match parse_command(args.iter().copied()) {
-        Ok(Command::Connect { host, port, .. }) => parse_target(host, port).err(),
+    let failure: Option<Failure> = match parse_command(args.iter().copied()) {
+        Ok(Command::Connect { host, port, .. }) => parse_target(host, port).err().map(Failure::from),
         Ok(_) => None,
-        Err(failure) => Some(failure),
+        Err(problem) => Some(problem.into()),
     };
     if let Some(failure) = failure {
         let mut line = Line::new();

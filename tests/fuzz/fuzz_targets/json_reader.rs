@@ -4,7 +4,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use sockproxy::json::Reader;
-use sockproxy::machined::parse_machine_reply;
+use sockproxy::targets::machine::parse_machine_reply;
 
 fuzz_target!(|data: &[u8]| {
     let first = parse_machine_reply(data);

@@ -6,7 +6,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use sockproxy::number::{format_u32, parse_u32};
-use sockproxy::vsock_address::{parse_cid, parse_port};
+use sockproxy::targets::vsock::{parse_cid, parse_port};
 
 /// The value of an all-digit string, with u128 room, or None.
 fn oracle(text: &[u8]) -> Option<u32> {

@@ -2,7 +2,7 @@
 //! rustix keeps exit_group and sigaction in its doc-hidden, semver-exempt
 //! `runtime` module and has no alarm; its sendmsg only takes control messages
 //! built by its own ancillary buffer type, while we send the bytes that
-//! sockproxy::cmsg builds. x86-64 only, like the binary (see start.rs).
+//! crate::handoff builds. x86-64 only, like the binary (see start.rs).
 
 use core::arch::{asm, global_asm};
 use core::ffi::c_int;

@@ -1,4 +1,4 @@
-//! vsock-mux: connect to the multiplexer's AF_UNIX socket, ask for the guest
+//! vsock-mux/: connect to the multiplexer's AF_UNIX socket, ask for the guest
 //! port, and consume exactly the `OK <u32>\n` line.
 
 use core::time::Duration;
@@ -7,13 +7,13 @@ use rustix::fd::OwnedFd;
 use rustix::io::Errno;
 use rustix::net::sockopt::{Timeout, set_socket_timeout};
 use rustix::net::{RecvFlags, SendFlags, recv, send};
-use sockproxy::failure::{Failure, MuxProblem};
-use sockproxy::mux_reply::{REPLY_MAX, ReplyReader, Step, connect_request};
-use sockproxy::notice::Notice;
-use sockproxy::unix_address::UnixAddress;
 
-use super::stdio::notify;
-use super::unix_connect::connect_unix;
+use crate::failure::Failure;
+use crate::notice::Notice;
+use crate::sys::connect::unix::connect_unix;
+use crate::sys::stdio::notify;
+use crate::targets::mux::{MuxFailure, MuxProblem, MuxSilence, REPLY_MAX, ReplyReader, Step, connect_request};
+use crate::targets::unix::UnixAddress;
 
 /// How long the multiplexer may stay silent, as upstream.
 const REPLY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -28,12 +28,12 @@ enum Reply {
     Silent,
 }
 
-pub fn connect_vsock_mux(address: UnixAddress<'_>, port: u32, verbose: bool) -> Result<OwnedFd, Failure<'_>> {
+pub fn connect_mux(address: UnixAddress<'_>, port: u32, verbose: bool) -> Result<OwnedFd, Failure<'_>> {
     let socket = connect_unix(address)?;
     // One place builds the Failure: it is large, and each copy of it is code.
-    let reply = handshake(&socket, port).map_err(|problem| Failure::Mux { address, port, problem })?;
+    let reply = handshake(&socket, port).map_err(|problem| MuxFailure { address, port, problem })?;
     if let (Reply::Silent, true) = (reply, verbose) {
-        notify(&Notice::MuxSilent { address, port });
+        notify(&Notice::MuxSilent(MuxSilence { address, port }));
     }
     Ok(socket)
 }

@@ -8,64 +8,60 @@ use rustix::io::Errno;
 use rustix::net::addr::{SocketAddrArg, SocketAddrLen, SocketAddrOpaque};
 use rustix::net::{AddressFamily, SocketFlags, SocketType, connect, socket_with};
 use rustix::process::fchdir;
-use sockproxy::array_buf::ArrayBuf;
-use sockproxy::failure::Failure;
-use sockproxy::number::format_u32;
-use sockproxy::unix_address::{PathBuf, SUN_PATH_LEN, SockaddrUn, UnixAddress, split_parent};
 
-use super::case_recovery::recover_case;
-use super::cstr_until_nul;
-
-/// `struct sockaddr_un` for connect(2), which copies it byte by byte (no
-/// alignment needed). Built by sockproxy rather than rustix's
-/// SocketAddrUnix, whose copy into sun_path keeps a bounds check (a panic
-/// path) that the compiler cannot drop.
-struct Sockaddr(SockaddrUn);
+use crate::array_buf::ArrayBuf;
+use crate::number::format_u32;
+use crate::sys::connect::case::recover_case;
+use crate::sys::cstr_until_nul;
+use crate::targets::unix::{PathBuf, SUN_PATH_LEN, SockaddrUn, UnixAddress, UnixProblem, split_parent};
 
 // SAFETY: the closure gets a pointer to the initialised bytes of a
-// `struct sockaddr_un` (see sockproxy::unix_address) and their number, at
-// most its size, valid for the duration of the call.
-unsafe impl SocketAddrArg for Sockaddr {
+// `struct sockaddr_un` (see targets/unix.rs) and their number, at most its
+// size, valid for the duration of the call. connect(2) copies them byte by
+// byte: no alignment needed. (Built by the library rather than by rustix's
+// SocketAddrUnix, whose copy into sun_path keeps a bounds check, a panic
+// path, that the compiler cannot drop.)
+unsafe impl SocketAddrArg for SockaddrUn {
     unsafe fn with_sockaddr<R>(&self, f: impl FnOnce(*const SocketAddrOpaque, SocketAddrLen) -> R) -> R {
-        let bytes = self.0.0.as_bytes();
+        let bytes = self.0.as_bytes();
         f(bytes.as_ptr().cast(), bytes.len() as SocketAddrLen)
     }
 }
 
 /// Connects `socket` to `address`; ENAMETOOLONG when it did not fit.
 fn connect_to(socket: BorrowedFd<'_>, address: Option<SockaddrUn>) -> Result<(), Errno> {
-    connect(socket, &Sockaddr(address.ok_or(Errno::NAMETOOLONG)?))
-}
-
-/// Why an AF_UNIX connect failed, for callers with messages of their own.
-pub enum UnixConnectError {
-    Socket(i32),
-    Connect(i32),
+    connect(socket, &address.ok_or(Errno::NAMETOOLONG)?)
 }
 
 /// Connects a new AF_UNIX stream socket to `address`.
-pub fn connect_unix(address: UnixAddress<'_>) -> Result<OwnedFd, Failure<'_>> {
-    connect_unix_raw(address).map_err(|error| match error {
-        UnixConnectError::Socket(errno) => Failure::Socket { family: b"AF_UNIX", errno },
-        UnixConnectError::Connect(errno) => Failure::UnixConnect { address, errno },
-    })
+pub fn connect_unix(address: UnixAddress<'_>) -> Result<OwnedFd, UnixProblem<'_>> {
+    let socket = new_socket().map_err(UnixProblem::Socket)?;
+    connect_socket(socket.as_fd(), address).map_err(|errno| UnixProblem::Connect { address, errno })?;
+    Ok(socket)
 }
 
-/// `connect_unix` with the bare errno.
-pub fn connect_unix_raw(address: UnixAddress<'_>) -> Result<OwnedFd, UnixConnectError> {
-    let socket = socket_with(AddressFamily::UNIX, SocketType::STREAM, SocketFlags::CLOEXEC, None)
-        .map_err(|errno| UnixConnectError::Socket(errno.raw_os_error()))?;
-    let result = match address {
-        UnixAddress::Abstract(name) => connect_to(socket.as_fd(), SockaddrUn::abstract_name(name)),
+/// `connect_unix` for callers whose messages name the socket themselves:
+/// the errno alone.
+pub fn connect_unix_errno(address: UnixAddress<'_>) -> Result<OwnedFd, i32> {
+    let socket = new_socket()?;
+    connect_socket(socket.as_fd(), address)?;
+    Ok(socket)
+}
+
+fn new_socket() -> Result<OwnedFd, i32> {
+    socket_with(AddressFamily::UNIX, SocketType::STREAM, SocketFlags::CLOEXEC, None)
+        .map_err(|errno| errno.raw_os_error())
+}
+
+fn connect_socket(socket: BorrowedFd<'_>, address: UnixAddress<'_>) -> Result<(), i32> {
+    match address {
+        UnixAddress::Abstract(name) => connect_to(socket, SockaddrUn::abstract_name(name)),
         UnixAddress::Path(path) => match path.with_nul() {
             None => Err(Errno::NAMETOOLONG),
-            Some(mut path) => connect_recovering_case(socket.as_fd(), &mut path),
+            Some(mut path) => connect_recovering_case(socket, &mut path),
         },
-    };
-    match result {
-        Ok(()) => Ok(socket),
-        Err(errno) => Err(UnixConnectError::Connect(errno.raw_os_error())),
     }
+    .map_err(|errno| errno.raw_os_error())
 }
 
 /// Connects to `path` (NUL-terminated). When it does not exist, retries once

@@ -7,18 +7,21 @@ use rustix::event::PollFlags;
 use rustix::fd::OwnedFd;
 use rustix::io::Errno;
 use rustix::net::{RecvFlags, SendFlags, recv, send};
-use sockproxy::failure::{Failure, NspawnLayout, ScopeProblem};
-use sockproxy::json::Text;
-use sockproxy::machined::{MachineReply, REPLY_CAPACITY, is_valid_machine_name, list_request, parse_machine_reply};
-use sockproxy::notice::Notice;
-use sockproxy::target::LOCAL_HOST_SOCKET;
-use sockproxy::unix_address::{PathBuf, UnixAddress, UnixPath};
-use sockproxy::vsock_address::{VsockAddress, parse_port};
 
-use super::deadline::Deadline;
-use super::stdio::notify;
-use super::unix_connect::{UnixConnectError, connect_unix, connect_unix_raw};
-use super::vsock_connect::connect_vsock;
+use crate::failure::Failure;
+use crate::json::Text;
+use crate::notice::Notice;
+use crate::sys::connect::unix::{connect_unix, connect_unix_errno};
+use crate::sys::connect::vsock::connect_vsock;
+use crate::sys::deadline::Deadline;
+use crate::sys::stdio::notify;
+use crate::targets::LOCAL_HOST_SOCKET;
+use crate::targets::machine::{
+    MachineProblem, MachineReply, NspawnLayout, REPLY_CAPACITY, ScopeProblem, is_valid_machine_name, list_request,
+    parse_machine_reply,
+};
+use crate::targets::unix::{PathBuf, UnixAddress, UnixPath};
+use crate::targets::vsock::{VsockAddress, parse_port};
 
 /// The whole exchange with one machined instance must end within this.
 const EXCHANGE_TIMEOUT: Duration = Duration::from_secs(5);
@@ -34,10 +37,10 @@ pub fn connect_machine(
     verbose: bool,
 ) -> Result<OwnedFd, Failure<'static>> {
     if !is_valid_machine_name(name) {
-        return Err(Failure::BadMachineName(name));
+        return Err(MachineProblem::BadName(name).into());
     }
     if name == b".host" {
-        return connect_unix(UnixAddress::Path(UnixPath::absolute(LOCAL_HOST_SOCKET)));
+        return Ok(connect_unix(UnixAddress::Path(UnixPath::absolute(LOCAL_HOST_SOCKET)))?);
     }
     let mut user = None;
     if let Some(dir) = xdg_runtime_dir.filter(|dir| !dir.is_empty()) {
@@ -52,7 +55,7 @@ pub fn connect_machine(
     }
     match ask_machined(SYSTEM_RUNTIME_DIR, name) {
         Ok(machine) => connect_to(&machine, SYSTEM_RUNTIME_DIR, name, port),
-        Err(system) => Err(Failure::MachineLookup { name, user, system }),
+        Err(system) => Err(MachineProblem::Lookup { name, user, system }.into()),
     }
 }
 
@@ -65,19 +68,19 @@ fn connect_to(
 ) -> Result<OwnedFd, Failure<'static>> {
     let is = |field: &Option<Text<32>>, value: &[u8]| field.as_ref().is_some_and(|text| text.is(value));
     if is(&machine.class, b"vm") {
-        let cid = machine.vsock_cid.ok_or(Failure::MachineNoCid(name))?;
-        return connect_vsock(VsockAddress { cid, port: parse_port(port)? });
+        let cid = machine.vsock_cid.ok_or(MachineProblem::NoCid(name))?;
+        return Ok(connect_vsock(VsockAddress { cid, port: parse_port(port)? })?);
     }
     if is(&machine.class, b"container") && is(&machine.service, b"systemd-nspawn") {
-        return connect_nspawn(runtime_dir, name);
+        return Ok(connect_nspawn(runtime_dir, name)?);
     }
-    Err(Failure::MachineKindUnknown { name, class: machine.class, service: machine.service })
+    Err(MachineProblem::KindUnknown { name, class: machine.class, service: machine.service }.into())
 }
 
 /// The container's sshd socket, in systemd 262's layout or, when that does
 /// not exist, the older one.
-fn connect_nspawn(runtime_dir: &'static [u8], name: &'static [u8]) -> Result<OwnedFd, Failure<'static>> {
-    let fail = |layout, errno| Failure::NspawnConnect { runtime_dir, name, layout, errno };
+fn connect_nspawn(runtime_dir: &'static [u8], name: &'static [u8]) -> Result<OwnedFd, MachineProblem<'static>> {
+    let fail = |layout, errno| MachineProblem::NspawnConnect { runtime_dir, name, layout, errno };
     let missing = Errno::NOENT.raw_os_error();
     match connect_layout(runtime_dir, name, NspawnLayout::Current) {
         Ok(socket) => Ok(socket),
@@ -94,21 +97,15 @@ fn connect_nspawn(runtime_dir: &'static [u8], name: &'static [u8]) -> Result<Own
 fn connect_layout(runtime_dir: &[u8], name: &[u8], layout: NspawnLayout) -> Result<OwnedFd, i32> {
     let (before, after) = layout.around_name();
     let path = PathBuf::from_parts(&[runtime_dir, before, name, after]).ok_or(Errno::NAMETOOLONG.raw_os_error())?;
-    connect_unix_raw(UnixAddress::Path(UnixPath::absolute(path.as_bytes()))).map_err(|error| match error {
-        UnixConnectError::Socket(errno) | UnixConnectError::Connect(errno) => errno,
-    })
+    connect_unix_errno(UnixAddress::Path(UnixPath::absolute(path.as_bytes())))
 }
 
 /// One `io.systemd.Machine.List` exchange with the instance under `runtime_dir`.
 fn ask_machined(runtime_dir: &[u8], name: &[u8]) -> Result<MachineReply, ScopeProblem> {
     let path = PathBuf::from_parts(&[runtime_dir, SOCKET_UNDER_RUNTIME_DIR])
         .ok_or(ScopeProblem::Unreachable(Errno::NAMETOOLONG.raw_os_error()))?;
-    let socket = match connect_unix_raw(UnixAddress::Path(UnixPath::absolute(path.as_bytes()))) {
-        Ok(socket) => socket,
-        Err(UnixConnectError::Socket(errno) | UnixConnectError::Connect(errno)) => {
-            return Err(ScopeProblem::Unreachable(errno));
-        }
-    };
+    let socket = connect_unix_errno(UnixAddress::Path(UnixPath::absolute(path.as_bytes())))
+        .map_err(ScopeProblem::Unreachable)?;
     let deadline = Deadline::after(EXCHANGE_TIMEOUT).map_err(|errno| ScopeProblem::Recv(errno.raw_os_error()))?;
     // The name is valid, so it always fits; an empty request fails below anyway.
     send_all(&socket, list_request(name).unwrap_or_default().as_bytes(), &deadline)?;

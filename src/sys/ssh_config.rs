@@ -3,11 +3,12 @@
 use core::mem::MaybeUninit;
 
 use rustix::fs::{CWD, readlinkat_raw};
-use sockproxy::failure::Failure;
-use sockproxy::ssh_config::{fragment, quote_bin};
-use sockproxy::unix_address::PATH_CAPACITY;
 
-use super::stdio::print;
+use crate::failure::Failure;
+use crate::ssh_config::{SshConfigProblem, fragment, quote_bin};
+use crate::sys::stdio::print;
+use crate::targets::unix::PATH_CAPACITY;
+use crate::texts;
 
 pub fn print_ssh_config(argv0: &'static [u8]) -> Result<(), Failure<'static>> {
     let mut link = [MaybeUninit::<u8>::uninit(); PATH_CAPACITY];
@@ -15,13 +16,13 @@ pub fn print_ssh_config(argv0: &'static [u8]) -> Result<(), Failure<'static>> {
         Ok((path, _)) => path,
         // No /proc (an early initrd): an absolute argv[0] is as good.
         Err(_) if argv0.starts_with(b"/") => argv0,
-        Err(errno) => return Err(Failure::OwnPath(errno.raw_os_error())),
+        Err(errno) => return Err(SshConfigProblem::OwnPath(errno.raw_os_error()).into()),
     };
     let Some(quoted) = quote_bin(path) else {
         // `path` may live in `link`, on this stack frame: report argv[0].
-        return Err(Failure::UnquotablePath(argv0));
+        return Err(SshConfigProblem::UnquotablePath(argv0).into());
     };
-    for piece in fragment(&sockproxy::texts::ssh_config(), quoted.as_bytes()) {
+    for piece in fragment(&texts::ssh_config(), quoted.as_bytes()) {
         print(piece)?;
     }
     Ok(())

@@ -1,7 +1,8 @@
-//! `unix/PATH` addresses: the leading-`/` rule, `./` paths, abstract `@name`.
+//! `unix/PATH`: the leading-`/` rule, `./` paths, abstract `@name`, the
+//! kernel's sockaddr_un, and what can go wrong (see sys/connect/unix.rs).
 
 use crate::array_buf::ArrayBuf;
-use crate::failure::Failure;
+use crate::line::Line;
 
 /// Bytes in `sockaddr_un.sun_path`.
 pub const SUN_PATH_LEN: usize = 108;
@@ -22,6 +23,53 @@ pub enum UnixAddress<'a> {
     Path(UnixPath<'a>),
     /// A Linux abstract socket name (without the leading NUL).
     Abstract(&'a [u8]),
+}
+
+impl UnixAddress<'_> {
+    /// Writes the address as the user would write it: the full path, or `@name`.
+    pub fn describe(&self, line: &mut Line) {
+        match *self {
+            Self::Path(UnixPath { add_root, written }) => {
+                if add_root {
+                    line.text(b"/");
+                }
+                line.quoted(written);
+            }
+            Self::Abstract(name) => {
+                line.text(b"@").quoted(name);
+            }
+        }
+    }
+}
+
+/// What went wrong with a `unix/` target.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UnixProblem<'a> {
+    AbstractNameEmpty,
+    AbstractNameTooLong(&'a [u8]),
+    Socket(i32),
+    Connect { address: UnixAddress<'a>, errno: i32 },
+}
+
+impl UnixProblem<'_> {
+    pub fn describe(&self, line: &mut Line) {
+        match *self {
+            Self::AbstractNameEmpty => {
+                line.text(b"Abstract AF_UNIX socket name is empty.");
+            }
+            Self::AbstractNameTooLong(name) => {
+                line.text(b"Abstract AF_UNIX socket name is longer than 107 bytes: @").quoted(name);
+            }
+            Self::Socket(errno) => {
+                line.text(b"Failed to create AF_UNIX socket: ").errno(errno);
+            }
+            Self::Connect { address, errno } => {
+                line.text(b"Failed to connect to AF_UNIX socket ");
+                address.describe(line);
+                line.text(b": ").errno(errno);
+            }
+        }
+    }
 }
 
 /// A file system path as written in the host string, plus whether it needs a
@@ -75,14 +123,14 @@ impl SockaddrUn {
 }
 
 /// Applies the unix/ rules to the text after the separator.
-pub fn parse_unix_address(rest: &[u8]) -> Result<UnixAddress<'_>, Failure<'_>> {
+pub fn parse_unix_address(rest: &[u8]) -> Result<UnixAddress<'_>, UnixProblem<'_>> {
     if let Some(name) = rest.strip_prefix(b"@") {
         if name.is_empty() {
-            return Err(Failure::AbstractNameEmpty);
+            return Err(UnixProblem::AbstractNameEmpty);
         }
         // sun_path holds the leading NUL plus the name.
         if name.len() > SUN_PATH_LEN - 1 {
-            return Err(Failure::AbstractNameTooLong(name));
+            return Err(UnixProblem::AbstractNameTooLong(name));
         }
         return Ok(UnixAddress::Abstract(name));
     }
@@ -139,16 +187,43 @@ mod tests {
     fn abstract_names() {
         assert_eq!(parse_unix_address(b"@vm1"), Ok(UnixAddress::Abstract(b"vm1")));
         assert_eq!(parse_unix_address(b"@/x"), Ok(UnixAddress::Abstract(b"/x")));
-        assert_eq!(parse_unix_address(b"@"), Err(Failure::AbstractNameEmpty));
+        assert_eq!(parse_unix_address(b"@"), Err(UnixProblem::AbstractNameEmpty));
         let longest = [b'n'; 107];
         assert_eq!(parse_unix_address(&[b"@".as_slice(), &longest].concat()), Ok(UnixAddress::Abstract(&longest)));
         let too_long = [b'n'; 108];
         assert_eq!(
             parse_unix_address(&[b"@".as_slice(), &too_long].concat()),
-            Err(Failure::AbstractNameTooLong(&too_long))
+            Err(UnixProblem::AbstractNameTooLong(&too_long))
         );
         // Only a leading @ makes a name abstract.
         assert!(matches!(parse_unix_address(b"run/@x"), Ok(UnixAddress::Path(_))));
+    }
+
+    fn message(problem: UnixProblem) -> String {
+        let mut line = Line::new();
+        problem.describe(&mut line);
+        String::from_utf8(line.finish().to_vec()).unwrap()
+    }
+
+    #[test]
+    fn messages() {
+        let path = UnixAddress::Path(UnixPath { add_root: true, written: b"run/x" });
+        let cases: &[(UnixProblem, &str)] = &[
+            (
+                UnixProblem::Connect { address: path, errno: 2 },
+                "Failed to connect to AF_UNIX socket /run/x: No such file or directory\n",
+            ),
+            (
+                UnixProblem::Connect { address: UnixAddress::Abstract(b"vm"), errno: 111 },
+                "Failed to connect to AF_UNIX socket @vm: Connection refused\n",
+            ),
+            (UnixProblem::AbstractNameEmpty, "Abstract AF_UNIX socket name is empty.\n"),
+            (UnixProblem::AbstractNameTooLong(b"n"), "Abstract AF_UNIX socket name is longer than 107 bytes: @n\n"),
+            (UnixProblem::Socket(24), "Failed to create AF_UNIX socket: Too many open files\n"),
+        ];
+        for (problem, expected) in cases {
+            assert_eq!(message(*problem), *expected);
+        }
     }
 
     #[test]

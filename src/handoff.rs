@@ -1,8 +1,11 @@
-//! The SCM_RIGHTS control message that carries one descriptor to ssh.
+//! The hand-off to ssh: the SCM_RIGHTS control message that carries the one
+//! descriptor, and what can go wrong (see sys/handoff.rs).
 
 use core::mem::size_of;
 
 use linux_raw_sys::net::{SCM_RIGHTS, SOL_SOCKET, cmsghdr};
+
+use crate::line::Line;
 
 const ALIGN: usize = size_of::<usize>();
 const HEADER_LEN: usize = size_of::<cmsghdr>();
@@ -40,6 +43,16 @@ fn put<const N: usize>(bytes: &mut [u8], at: usize, field: [u8; N]) {
     }
 }
 
+/// sendmsg(2) of the descriptor failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HandoffProblem(pub i32);
+
+impl HandoffProblem {
+    pub fn describe(&self, line: &mut Line) {
+        line.text(b"Failed to send socket to ssh: ").errno(self.0);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -69,5 +82,12 @@ mod tests {
         assert_eq!(word(ALIGN), SOL_SOCKET as i32);
         assert_eq!(word(ALIGN + 4), SCM_RIGHTS as i32);
         assert_eq!(word(HEADER_LEN), 0x1234_5678);
+    }
+
+    #[test]
+    fn message() {
+        let mut line = Line::new();
+        HandoffProblem(32).describe(&mut line);
+        assert_eq!(line.finish(), b"Failed to send socket to ssh: Broken pipe\n");
     }
 }

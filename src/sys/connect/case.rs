@@ -5,10 +5,10 @@ use core::mem::MaybeUninit;
 
 use rustix::fd::{AsFd, OwnedFd};
 use rustix::fs::{AtFlags, CWD, Mode, OFlags, RawDir, openat, statat};
-use sockproxy::array_buf::ArrayBuf;
-use sockproxy::case_match::CaseSearch;
 
-use super::cstr_until_nul;
+use crate::array_buf::ArrayBuf;
+use crate::sys::cstr_until_nul;
+use crate::targets::case::CaseSearch;
 
 /// NAME_MAX plus the NUL.
 const NAME_CAPACITY: usize = 256;

@@ -1,6 +1,7 @@
-//! memcpy, memmove, memset, memcmp, bcmp and strlen (for CStr::from_ptr),
-//! which compiled Rust calls and which no libc supplies here (see start.rs);
-//! compiler_builtins exports them only on targets without a libc. They use
+//! memcpy, memmove, memset, memcmp (also bcmp) and strlen (for
+//! CStr::from_ptr), which compiled Rust calls and which no libc supplies here;
+//! compiler_builtins exports them only on targets without a libc. The
+//! binaries export them under their C names (see `c_runtime!`). They use
 //! `rep movsb`, `rep stosb` and `repne scasb`: a few bytes of code, fast
 //! enough for the short copies we make, and no loop that the compiler could
 //! turn back into a call to the very function it is in (memcmp's loop has no
@@ -9,8 +10,9 @@
 use core::arch::asm;
 use core::ffi::c_int;
 
-#[unsafe(no_mangle)]
-unsafe extern "C" fn memcpy(dest: *mut u8, src: *const u8, n: usize) -> *mut u8 {
+/// # Safety
+/// As the C function of the same name.
+pub unsafe fn memcpy(dest: *mut u8, src: *const u8, n: usize) -> *mut u8 {
     // SAFETY: the caller passes `n` readable bytes at `src` and `n` writable
     // ones at `dest`; the direction flag is clear, as the ABI guarantees.
     unsafe {
@@ -19,8 +21,9 @@ unsafe extern "C" fn memcpy(dest: *mut u8, src: *const u8, n: usize) -> *mut u8 
     dest
 }
 
-#[unsafe(no_mangle)]
-unsafe extern "C" fn memmove(dest: *mut u8, src: *const u8, n: usize) -> *mut u8 {
+/// # Safety
+/// As the C function of the same name.
+pub unsafe fn memmove(dest: *mut u8, src: *const u8, n: usize) -> *mut u8 {
     if (dest as usize).wrapping_sub(src as usize) >= n {
         // `dest` is below `src` or past its end: a forward copy is safe.
         // SAFETY: as for memcpy, and the copy never reads a byte it wrote.
@@ -36,8 +39,9 @@ unsafe extern "C" fn memmove(dest: *mut u8, src: *const u8, n: usize) -> *mut u8
     dest
 }
 
-#[unsafe(no_mangle)]
-unsafe extern "C" fn memset(dest: *mut u8, c: c_int, n: usize) -> *mut u8 {
+/// # Safety
+/// As the C function of the same name.
+pub unsafe fn memset(dest: *mut u8, c: c_int, n: usize) -> *mut u8 {
     // SAFETY: the caller passes `n` writable bytes at `dest`.
     unsafe {
         asm!("rep stosb", inout("rcx") n => _, inout("rdi") dest => _, in("al") c as u8, options(nostack, preserves_flags));
@@ -45,8 +49,9 @@ unsafe extern "C" fn memset(dest: *mut u8, c: c_int, n: usize) -> *mut u8 {
     dest
 }
 
-#[unsafe(no_mangle)]
-unsafe extern "C" fn memcmp(a: *const u8, b: *const u8, n: usize) -> c_int {
+/// # Safety
+/// As the C function of the same name.
+pub unsafe fn memcmp(a: *const u8, b: *const u8, n: usize) -> c_int {
     let mut i = 0;
     while i < n {
         // SAFETY: the caller passes `n` readable bytes at both.
@@ -61,14 +66,9 @@ unsafe extern "C" fn memcmp(a: *const u8, b: *const u8, n: usize) -> c_int {
     0
 }
 
-#[unsafe(no_mangle)]
-unsafe extern "C" fn bcmp(a: *const u8, b: *const u8, n: usize) -> c_int {
-    // SAFETY: the same contract.
-    unsafe { memcmp(a, b, n) }
-}
-
-#[unsafe(no_mangle)]
-unsafe extern "C" fn strlen(s: *const u8) -> usize {
+/// # Safety
+/// As the C function of the same name.
+pub unsafe fn strlen(s: *const u8) -> usize {
     let left: usize;
     // SAFETY: the caller passes a NUL-terminated string; the scan stops at
     // its NUL. rcx counts down from usize::MAX, one more than the length.

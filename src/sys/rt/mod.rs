@@ -1,0 +1,90 @@
+//! The libc stand-in of the static binaries, which link no libc: start-up
+//! (start.rs), the mem functions that compiled code calls (mem.rs), the raw
+//! syscalls rustix has no stable API for (syscall.rs), argv and the
+//! environment (args.rs), and the linker script that build.rs gives every
+//! binary (discard.ld). A binary crate takes it on with `c_runtime!`.
+
+pub mod args;
+pub mod mem;
+pub mod start;
+pub mod syscall;
+
+use core::ffi::c_int;
+
+/// Exit status of a panic; the tests assert that no run ever ends with it.
+pub const PANIC_EXIT: c_int = 70;
+
+/// Ends the process at once, without running exit handlers (there are none).
+pub fn exit_now(status: c_int) -> ! {
+    syscall::exit_group(status)
+}
+
+/// Defines, in the binary crate that invokes it, the C symbols that no libc
+/// supplies here (the entry that crt1.o's `_start` calls, and `memcpy` & co.,
+/// which compiled code calls), and the panic handler. `$main` is the
+/// program's `extern "C" fn(argc, argv, envp) -> c_int`. A macro, so that the
+/// library itself defines none of them and std programs can link it.
+#[macro_export]
+macro_rules! c_runtime {
+    ($main:path) => {
+        /// musl's entry point, called by crt1.o's `_start` with argc and argv
+        /// from the initial stack (see sys/rt/start.rs).
+        #[unsafe(no_mangle)]
+        extern "C" fn __libc_start_main(
+            _main: usize,
+            argc: ::core::ffi::c_int,
+            argv: *const *const ::core::ffi::c_char,
+        ) -> ! {
+            // SAFETY: crt1.o passes argc and argv from the initial stack.
+            unsafe { $crate::sys::rt::start::start(argc, argv, $main) }
+        }
+
+        #[unsafe(no_mangle)]
+        unsafe extern "C" fn memcpy(dest: *mut u8, src: *const u8, n: usize) -> *mut u8 {
+            // SAFETY: memcpy's contract is the caller's.
+            unsafe { $crate::sys::rt::mem::memcpy(dest, src, n) }
+        }
+
+        #[unsafe(no_mangle)]
+        unsafe extern "C" fn memmove(dest: *mut u8, src: *const u8, n: usize) -> *mut u8 {
+            // SAFETY: memmove's contract is the caller's.
+            unsafe { $crate::sys::rt::mem::memmove(dest, src, n) }
+        }
+
+        #[unsafe(no_mangle)]
+        unsafe extern "C" fn memset(dest: *mut u8, c: ::core::ffi::c_int, n: usize) -> *mut u8 {
+            // SAFETY: memset's contract is the caller's.
+            unsafe { $crate::sys::rt::mem::memset(dest, c, n) }
+        }
+
+        #[unsafe(no_mangle)]
+        unsafe extern "C" fn memcmp(a: *const u8, b: *const u8, n: usize) -> ::core::ffi::c_int {
+            // SAFETY: memcmp's contract is the caller's.
+            unsafe { $crate::sys::rt::mem::memcmp(a, b, n) }
+        }
+
+        #[unsafe(no_mangle)]
+        unsafe extern "C" fn bcmp(a: *const u8, b: *const u8, n: usize) -> ::core::ffi::c_int {
+            // SAFETY: bcmp's contract, memcmp's, is the caller's.
+            unsafe { $crate::sys::rt::mem::memcmp(a, b, n) }
+        }
+
+        #[unsafe(no_mangle)]
+        unsafe extern "C" fn strlen(s: *const u8) -> usize {
+            // SAFETY: strlen's contract is the caller's.
+            unsafe { $crate::sys::rt::mem::strlen(s) }
+        }
+
+        #[panic_handler]
+        fn panic(_: &::core::panic::PanicInfo) -> ! {
+            $crate::sys::rt::exit_now($crate::sys::rt::PANIC_EXIT)
+        }
+
+        // Without LTO (the dev profile) the prebuilt core still refers to the
+        // unwinder's personality routine, although panic = "abort" never
+        // unwinds; this stands in.
+        #[cfg(debug_assertions)]
+        #[unsafe(no_mangle)]
+        extern "C" fn rust_eh_personality() {}
+    };
+}
