@@ -90,7 +90,9 @@ impl AnyArrayBuf {
     }
 
     pub fn as_bytes(&self) -> &[u8] {
-        self.bytes.get(..usize::from(self.len)).unwrap_or_default()
+        // `len` never exceeds the capacity; `min` lets the compiler see that
+        // the split cannot fail.
+        self.bytes.split_at(usize::from(self.len).min(self.bytes.len())).0
     }
 
     /// The bytes held, to rewrite in place.
@@ -100,6 +102,10 @@ impl AnyArrayBuf {
 
     pub fn len(&self) -> usize {
         usize::from(self.len)
+    }
+
+    pub fn capacity(&self) -> usize {
+        self.bytes.len()
     }
 
     pub fn is_empty(&self) -> bool {

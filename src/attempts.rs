@@ -51,7 +51,7 @@ mod tests {
 
     #[test]
     fn messages() {
-        let mut line = Line::new();
+        let mut line = Line::default();
         AttemptsProblem::TimedOut(3).describe(&mut line);
         assert_eq!(line.finish(), b"Timed out after 3 s connecting to the target (--timeout).\n");
     }

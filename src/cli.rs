@@ -6,10 +6,17 @@ use crate::number::parse_u32;
 /// What the command line asks for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Command<'a> {
+    Print(Print),
+    Connect { host: &'a [u8], port: &'a [u8], options: Options },
+}
+
+/// The commands that print a text and exit: `--help`, `--version` and
+/// `--print-ssh-config`. They need no HOST and PORT.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Print {
     Help,
     Version,
-    PrintSshConfig,
-    Connect { host: &'a [u8], port: &'a [u8], options: Options },
+    SshConfig,
 }
 
 /// Options that change how a connection is made; all off by default, so
@@ -79,11 +86,11 @@ pub fn parse_command<'a>(args: impl IntoIterator<Item = &'a [u8]>) -> Result<Com
         if arg == b"--" {
             break;
         } else if arg == b"-h" || arg == b"--help" {
-            wanted = Some(Command::Help);
+            wanted = Some(Print::Help);
         } else if arg == b"--version" {
-            wanted = wanted.or(Some(Command::Version));
+            wanted = wanted.or(Some(Print::Version));
         } else if arg == b"--print-ssh-config" {
-            wanted = wanted.or(Some(Command::PrintSshConfig));
+            wanted = wanted.or(Some(Print::SshConfig));
         } else if arg == b"-v" || arg == b"--verbose" {
             options.verbose = true;
         } else if arg == b"--fdpass" {
@@ -100,8 +107,8 @@ pub fn parse_command<'a>(args: impl IntoIterator<Item = &'a [u8]>) -> Result<Com
             return Err(CliProblem::UnknownOption(arg));
         }
     }
-    if let Some(command) = wanted {
-        return Ok(command);
+    if let Some(print) = wanted {
+        return Ok(Command::Print(print));
     }
     match (args.next(), args.next(), args.next()) {
         (Some(host), Some(port), None) => Ok(Command::Connect { host, port, options }),
@@ -159,15 +166,15 @@ mod tests {
             (&[b"--timeout", b"unix/x", b"22"], Err(CliProblem::UnknownOption(b"--timeout"))),
             (&[b"--timeout=4294967296", b"unix/x", b"22"], Err(CliProblem::BadOptionValue(b"--timeout=4294967296"))),
             (&[b"--waitx", b"unix/x", b"22"], Err(CliProblem::UnknownOption(b"--waitx"))),
-            (&[b"--help"], Ok(Command::Help)),
-            (&[b"-h"], Ok(Command::Help)),
-            (&[b"--version"], Ok(Command::Version)),
-            (&[b"--version", b"--help"], Ok(Command::Help)),
-            (&[b"--help", b"--version"], Ok(Command::Help)),
-            (&[b"--print-ssh-config"], Ok(Command::PrintSshConfig)),
-            (&[b"--print-ssh-config", b"--help"], Ok(Command::Help)),
-            (&[b"--help", b"unix/x", b"22"], Ok(Command::Help)),
-            (&[b"--version", b"a", b"b", b"c"], Ok(Command::Version)),
+            (&[b"--help"], Ok(Command::Print(Print::Help))),
+            (&[b"-h"], Ok(Command::Print(Print::Help))),
+            (&[b"--version"], Ok(Command::Print(Print::Version))),
+            (&[b"--version", b"--help"], Ok(Command::Print(Print::Help))),
+            (&[b"--help", b"--version"], Ok(Command::Print(Print::Help))),
+            (&[b"--print-ssh-config"], Ok(Command::Print(Print::SshConfig))),
+            (&[b"--print-ssh-config", b"--help"], Ok(Command::Print(Print::Help))),
+            (&[b"--help", b"unix/x", b"22"], Ok(Command::Print(Print::Help))),
+            (&[b"--version", b"a", b"b", b"c"], Ok(Command::Print(Print::Version))),
             (&[], Err(CliProblem::ArgumentCount)),
             (&[b"unix/x"], Err(CliProblem::ArgumentCount)),
             (&[b"unix/x", b"22", b"extra"], Err(CliProblem::ArgumentCount)),
@@ -194,7 +201,7 @@ mod tests {
     #[test]
     fn messages() {
         let message = |problem: CliProblem| {
-            let mut line = Line::new();
+            let mut line = Line::default();
             problem.describe(&mut line);
             String::from_utf8(line.finish().to_vec()).unwrap()
         };

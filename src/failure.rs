@@ -8,23 +8,19 @@ use crate::line::Line;
 use crate::relay::RelayProblem;
 use crate::ssh_config::SshConfigProblem;
 use crate::stdio::StdioProblem;
+use crate::targets::TargetProblem;
 use crate::targets::machine::{MachineProblem, ScopeProblem};
 use crate::targets::mux::{MuxFailure, MuxProblem};
 use crate::targets::unix::UnixProblem;
 use crate::targets::vsock::VsockProblem;
-use crate::targets::{TargetProblem, UnknownHost};
 
 /// Texts follow upstream systemd-ssh-proxy where it has one ("Failed to
 /// <verb> <object>: <errno text>").
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[expect(clippy::large_enum_variant, reason = "no allocator to box Machine into (see clippy.toml)")]
+#[expect(clippy::large_enum_variant, reason = "no allocator to box Target into (see clippy.toml)")]
 pub enum Failure<'a> {
     Cli(CliProblem<'a>),
-    UnknownHost(UnknownHost<'a>),
-    Unix(UnixProblem<'a>),
-    Vsock(VsockProblem<'a>),
-    Mux(MuxFailure<'a>),
-    Machine(MachineProblem<'a>),
+    Target(TargetProblem<'a>),
     Stdio(StdioProblem),
     Handoff(HandoffProblem),
     Relay(RelayProblem),
@@ -35,14 +31,10 @@ pub enum Failure<'a> {
 impl Failure<'_> {
     /// Writes the message (without newline) into `line`.
     pub fn describe(&self, line: &mut Line) {
-        // `ref`: no copies of the larger problems onto the stack.
+        // `ref` throughout: no copies of the larger problems onto the stack.
         match *self {
             Self::Cli(ref problem) => problem.describe(line),
-            Self::UnknownHost(ref problem) => problem.describe(line),
-            Self::Unix(ref problem) => problem.describe(line),
-            Self::Vsock(ref problem) => problem.describe(line),
-            Self::Mux(ref problem) => problem.describe(line),
-            Self::Machine(ref problem) => problem.describe(line),
+            Self::Target(ref problem) => problem.describe(line),
             Self::Stdio(ref problem) => problem.describe(line),
             Self::Handoff(ref problem) => problem.describe(line),
             Self::Relay(ref problem) => problem.describe(line),
@@ -55,12 +47,15 @@ impl Failure<'_> {
     /// the target is not there yet (no socket file, nobody listens, the VM
     /// is still booting, machined does not know the machine yet).
     pub fn is_transient(&self) -> bool {
-        match *self {
-            Self::Unix(UnixProblem::Connect { errno, .. })
-            | Self::Vsock(VsockProblem::Connect { errno, .. })
-            | Self::Machine(MachineProblem::NspawnConnect { errno, .. }) => is_transient_errno(errno),
-            Self::Mux(MuxFailure { problem: MuxProblem::NotOpen, .. }) => true,
-            Self::Machine(MachineProblem::Lookup { ref user, ref system, .. }) => {
+        let Self::Target(ref problem) = *self else {
+            return false;
+        };
+        match *problem {
+            TargetProblem::Unix(UnixProblem::Connect { errno, .. })
+            | TargetProblem::Vsock(VsockProblem::Connect { errno, .. })
+            | TargetProblem::Machine(MachineProblem::NspawnConnect { errno, .. }) => is_transient_errno(errno),
+            TargetProblem::Mux(MuxFailure { problem: MuxProblem::NotOpen, .. }) => true,
+            TargetProblem::Machine(MachineProblem::Lookup { ref user, ref system, .. }) => {
                 scope_is_transient(system) && user.as_ref().is_none_or(scope_is_transient)
             }
             _ => false,
@@ -90,7 +85,7 @@ macro_rules! from_problem {
     ($($variant:ident($problem:ty)),* $(,)?) => {$(
         impl<'a> From<$problem> for Failure<'a> {
             fn from(problem: $problem) -> Self {
-                Self::$variant(problem)
+                Self::$variant(problem.into())
             }
         }
     )*};
@@ -98,26 +93,17 @@ macro_rules! from_problem {
 
 from_problem!(
     Cli(CliProblem<'a>),
-    Unix(UnixProblem<'a>),
-    Vsock(VsockProblem<'a>),
-    Mux(MuxFailure<'a>),
-    Machine(MachineProblem<'a>),
+    Target(TargetProblem<'a>),
+    Target(UnixProblem<'a>),
+    Target(VsockProblem<'a>),
+    Target(MuxFailure<'a>),
+    Target(MachineProblem<'a>),
     Stdio(StdioProblem),
     Handoff(HandoffProblem),
     Relay(RelayProblem),
     Attempts(AttemptsProblem),
     SshConfig(SshConfigProblem<'a>),
 );
-
-impl<'a> From<TargetProblem<'a>> for Failure<'a> {
-    fn from(problem: TargetProblem<'a>) -> Self {
-        match problem {
-            TargetProblem::UnknownHost(problem) => Self::UnknownHost(problem),
-            TargetProblem::Unix(problem) => Self::Unix(problem),
-            TargetProblem::Vsock(problem) => Self::Vsock(problem),
-        }
-    }
-}
 
 #[cfg(test)]
 mod tests {
@@ -131,19 +117,19 @@ mod tests {
     fn transient_failures() {
         let path = UnixAddress::Path(UnixPath { add_root: true, written: b"x" });
         let vsock = VsockAddress { cid: 3, port: 22 };
-        let mux = |problem| Failure::Mux(MuxFailure { address: path, port: 22, problem });
-        let lookup = |user, system| Failure::Machine(MachineProblem::Lookup { name: b"m", user, system });
+        let mux = |problem| Failure::from(MuxFailure { address: path, port: 22, problem });
+        let lookup = |user, system| Failure::from(MachineProblem::Lookup { name: b"m", user, system });
         let transient = [
-            Failure::Unix(UnixProblem::Connect { address: path, errno: 2 }),
-            Failure::Unix(UnixProblem::Connect { address: path, errno: 111 }),
-            Failure::Vsock(VsockProblem::Connect { address: vsock, errno: 110 }),
-            Failure::Vsock(VsockProblem::Connect { address: vsock, errno: 19 }),
-            Failure::Vsock(VsockProblem::Connect { address: vsock, errno: 113 }),
-            Failure::Vsock(VsockProblem::Connect { address: vsock, errno: 104 }),
+            Failure::from(UnixProblem::Connect { address: path, errno: 2 }),
+            Failure::from(UnixProblem::Connect { address: path, errno: 111 }),
+            Failure::from(VsockProblem::Connect { address: vsock, errno: 110 }),
+            Failure::from(VsockProblem::Connect { address: vsock, errno: 19 }),
+            Failure::from(VsockProblem::Connect { address: vsock, errno: 113 }),
+            Failure::from(VsockProblem::Connect { address: vsock, errno: 104 }),
             mux(MuxProblem::NotOpen),
             lookup(None, ScopeProblem::NoSuchMachine),
             lookup(Some(ScopeProblem::NoSuchMachine), ScopeProblem::Unreachable(2)),
-            Failure::Machine(MachineProblem::NspawnConnect {
+            Failure::from(MachineProblem::NspawnConnect {
                 runtime_dir: b"/run",
                 name: b"m",
                 layout: NspawnLayout::Current,
@@ -154,15 +140,15 @@ mod tests {
             assert!(failure.is_transient(), "{failure:?}");
         }
         let lasting = [
-            Failure::Unix(UnixProblem::Connect { address: path, errno: 13 }),
-            Failure::Unix(UnixProblem::Connect { address: path, errno: 91 }),
-            Failure::Vsock(VsockProblem::Connect { address: vsock, errno: 97 }),
+            Failure::from(UnixProblem::Connect { address: path, errno: 13 }),
+            Failure::from(UnixProblem::Connect { address: path, errno: 91 }),
+            Failure::from(VsockProblem::Connect { address: vsock, errno: 97 }),
             mux(MuxProblem::BadReply(ReplyReader::default())),
             lookup(None, ScopeProblem::TimedOut),
             lookup(Some(ScopeProblem::TooLarge), ScopeProblem::NoSuchMachine),
-            Failure::Machine(MachineProblem::NoCid(b"m")),
-            Failure::Vsock(VsockProblem::BadPort(b"x")),
-            Failure::Unix(UnixProblem::Socket(24)),
+            Failure::from(MachineProblem::NoCid(b"m")),
+            Failure::from(VsockProblem::BadPort(b"x")),
+            Failure::from(UnixProblem::Socket(24)),
         ];
         for failure in lasting {
             assert!(!failure.is_transient(), "{failure:?}");
@@ -171,10 +157,10 @@ mod tests {
 
     #[test]
     fn each_problem_words_its_own_line() {
-        let mut line = Line::new();
-        Failure::from(TargetProblem::UnknownHost(UnknownHost(b"foo"))).describe(&mut line);
+        let mut line = Line::default();
+        Failure::from(TargetProblem::UnknownHost(b"foo")).describe(&mut line);
         assert_eq!(line.finish(), b"Don't know how to parse host name specification: foo\n");
-        let mut line = Line::new();
+        let mut line = Line::default();
         Failure::from(AttemptsProblem::TimedOut(3)).describe(&mut line);
         assert_eq!(line.finish(), b"Timed out after 3 s connecting to the target (--timeout).\n");
     }

@@ -86,7 +86,7 @@ mod tests {
 
     #[test]
     fn message() {
-        let mut line = Line::new();
+        let mut line = Line::default();
         HandoffProblem(32).describe(&mut line);
         assert_eq!(line.finish(), b"Failed to send socket to ssh: Broken pipe\n");
     }

@@ -23,10 +23,6 @@ pub struct Line {
 }
 
 impl Line {
-    pub const fn new() -> Self {
-        Self { buf: ArrayBuf::new() }
-    }
-
     /// Appends `bytes` whole if they fit before the room kept for the end.
     fn push(&mut self, bytes: &[u8]) -> Option<()> {
         self.buf.push_within(CONTENT_CAPACITY, bytes)
@@ -99,7 +95,7 @@ mod tests {
     use super::*;
 
     fn render(build: impl FnOnce(&mut Line)) -> Vec<u8> {
-        let mut line = Line::new();
+        let mut line = Line::default();
         build(&mut line);
         line.finish().to_vec()
     }

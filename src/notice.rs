@@ -18,7 +18,6 @@ pub enum Notice<'a> {
 
 impl Notice<'_> {
     pub fn describe(&self, line: &mut Line) {
-        // `ref`: no copies of the larger fields onto the stack.
         match *self {
             Self::MuxSilent(ref silence) => silence.describe(line),
             Self::UserScopeUnusable(ref problem) => problem.describe_user_scope(line),

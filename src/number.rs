@@ -17,12 +17,10 @@ pub fn parse_u32(text: &[u8]) -> Option<u32> {
     Some(value)
 }
 
-const DIGITS: &[u8; 16] = b"0123456789abcdef";
-
-/// The ASCII digit for `value`, which is below 16 at every caller (a
-/// remainder or a nibble), so the lookup never misses.
-fn digit(value: u32) -> u8 {
-    DIGITS.get(value as usize).copied().unwrap_or(b'?')
+/// The lowercase hex digit for the low four bits of `value`.
+fn hex_digit(value: u8) -> u8 {
+    let nibble = value & 0xf;
+    if nibble < 10 { b'0' | nibble } else { (b'a' - 10).wrapping_add(nibble) }
 }
 
 /// Writes `value` in decimal into `out` and returns the digits.
@@ -34,7 +32,8 @@ pub fn format_u32(value: u32, out: &mut [u8; 10]) -> &[u8] {
     while let Some(at) = start.checked_sub(1) {
         start = at;
         if let Some(slot) = out.get_mut(at) {
-            *slot = digit(rest % 10);
+            // A remainder of 10: below 10, it fits in u8.
+            *slot = b'0' | (rest % 10) as u8;
         }
         rest /= 10;
         if rest == 0 {
@@ -46,7 +45,7 @@ pub fn format_u32(value: u32, out: &mut [u8; 10]) -> &[u8] {
 
 /// `byte` as two lowercase hex digits.
 pub fn hex_byte(byte: u8) -> [u8; 2] {
-    [digit(u32::from(byte >> 4)), digit(u32::from(byte & 15))]
+    [hex_digit(byte >> 4), hex_digit(byte)]
 }
 
 #[cfg(test)]

@@ -29,17 +29,19 @@ impl SshConfigProblem<'_> {
 /// Room for a quoted binary path: PATH_MAX with every `%` doubled, plus quotes.
 pub const QUOTED_CAPACITY: usize = 2 * 4096 + 2;
 
+/// A path quoted for ssh_config.
+pub type QuotedPath = ArrayBuf<QUOTED_CAPACITY>;
+
 /// Quotes the binary's path for a ProxyCommand line: ssh expands `%` tokens
 /// (so `%` becomes `%%`) and hands the line to `sh -c` (so anything beyond
 /// plain path characters goes in single quotes). `None` for a path that
 /// cannot be written safely: a `'` or a control byte.
-pub fn quote_bin(path: &[u8]) -> Option<ArrayBuf<QUOTED_CAPACITY>> {
+pub fn quote_bin(path: &[u8], out: &mut QuotedPath) -> Option<()> {
     let plain = |b: u8| b.is_ascii_alphanumeric() || b"/._+-,:@=%".contains(&b);
     if path.is_empty() || path.iter().any(|&b| b == b'\'' || b < 0x20 || b == 0x7f) {
         return None;
     }
     let quote = !path.iter().all(|&b| plain(b));
-    let mut out = ArrayBuf::new();
     if quote {
         out.push(b"'")?;
     }
@@ -52,7 +54,7 @@ pub fn quote_bin(path: &[u8]) -> Option<ArrayBuf<QUOTED_CAPACITY>> {
     if quote {
         out.push(b"'")?;
     }
-    Some(out)
+    Some(())
 }
 
 /// The fragment, in pieces to write in order, for the quoted binary path.
@@ -66,7 +68,8 @@ mod tests {
     use super::*;
 
     fn quote(path: &[u8]) -> Option<Vec<u8>> {
-        quote_bin(path).map(|quoted| quoted.as_bytes().to_vec())
+        let mut out = QuotedPath::new();
+        quote_bin(path, &mut out).map(|()| out.as_bytes().to_vec())
     }
 
     #[test]
@@ -116,7 +119,7 @@ mod tests {
     #[test]
     fn messages() {
         let message = |problem: SshConfigProblem| {
-            let mut line = Line::new();
+            let mut line = Line::default();
             problem.describe(&mut line);
             String::from_utf8(line.finish().to_vec()).unwrap()
         };

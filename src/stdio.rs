@@ -44,7 +44,7 @@ mod tests {
     #[test]
     fn messages() {
         let message = |problem: StdioProblem| {
-            let mut line = Line::new();
+            let mut line = Line::default();
             problem.describe(&mut line);
             String::from_utf8(line.finish().to_vec()).unwrap()
         };

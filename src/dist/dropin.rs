@@ -8,7 +8,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::process::ExitCode;
 
 use sockproxy::line::Line;
-use sockproxy::ssh_config::{SshConfigProblem, fragment, quote_bin};
+use sockproxy::ssh_config::{QuotedPath, SshConfigProblem, fragment, quote_bin};
 
 fn main() -> ExitCode {
     let args: Vec<_> = std::env::args_os().skip(1).collect();
@@ -17,8 +17,9 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     };
     let bin = bin.as_bytes();
-    let Some(quoted) = quote_bin(bin).filter(|_| bin.starts_with(b"/")) else {
-        let mut line = Line::new();
+    let mut quoted = QuotedPath::new();
+    let Some(()) = quote_bin(bin, &mut quoted).filter(|_| bin.starts_with(b"/")) else {
+        let mut line = Line::default();
         SshConfigProblem::UnquotablePath(bin).describe(&mut line);
         let _ = std::io::stderr().write_all(line.finish());
         return ExitCode::FAILURE;

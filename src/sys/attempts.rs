@@ -19,6 +19,7 @@ use crate::sys::stdio::notify;
 
 /// Runs `attempt` once, or with `--wait` until it succeeds, fails for good
 /// or the time is up (then its last failure stands).
+#[inline(never)]
 pub fn connect<'a>(
     options: &Options,
     mut attempt: impl FnMut() -> Result<OwnedFd, Failure<'a>>,
@@ -77,13 +78,14 @@ extern "C" fn on_alarm(_: c_int) -> ! {
 /// A hung connect or handshake cannot be interrupted portably from inside,
 /// so SIGALRM ends the process with the timeout's message, like timeout(1).
 fn arm_timeout(seconds: u32) {
-    let mut line = Line::new();
+    let mut line = Line::default();
     Failure::Attempts(AttemptsProblem::TimedOut(seconds)).describe(&mut line);
     // SAFETY: no alarm is pending (disarmed after every attempt), so the
     // handler cannot be reading the cell now.
     let message = unsafe { &mut *TIMEOUT_MESSAGE.0.get() };
     // A line is at most LINE_CAPACITY bytes: it always fits.
-    *message = ArrayBuf::from_parts(&[line.finish()]).unwrap_or_default();
+    message.clear();
+    let _ = message.push(line.finish());
     // SAFETY: the handler only writes and exits, both async-signal-safe.
     unsafe { syscall::set_action(SIGALRM, Action::Handle(on_alarm)) };
     syscall::alarm(seconds);

@@ -5,7 +5,7 @@
 use core::time::Duration;
 
 use rustix::event::{PollFd, PollFlags, poll};
-use rustix::fd::{AsFd, OwnedFd};
+use rustix::fd::{BorrowedFd, OwnedFd};
 use rustix::io::Errno;
 use rustix::time::{
     Itimerspec, TimerfdClockId, TimerfdFlags, TimerfdTimerFlags, Timespec, timerfd_create, timerfd_settime,
@@ -37,8 +37,8 @@ impl Deadline {
     }
 
     /// Waits until `fd` has one of `events`; `false` when the deadline came first.
-    pub fn wait(&self, fd: impl AsFd, events: PollFlags) -> Result<bool, Errno> {
-        let mut fds = [PollFd::new(&fd, events), PollFd::new(&self.0, PollFlags::IN)];
+    pub fn wait(&self, fd: BorrowedFd<'_>, events: PollFlags) -> Result<bool, Errno> {
+        let mut fds = [PollFd::from_borrowed_fd(fd, events), PollFd::new(&self.0, PollFlags::IN)];
         loop {
             match poll(&mut fds, None) {
                 Ok(_) => break,

@@ -3,7 +3,7 @@
 
 use core::ffi::{c_char, c_int};
 
-use crate::cli::{Command, VERSION, parse_command};
+use crate::cli::{Command, Print, VERSION, parse_command};
 use crate::failure::Failure;
 use crate::sys::connect::connect;
 use crate::sys::rt::args::{Args, env_var};
@@ -32,9 +32,9 @@ pub unsafe fn main(argc: c_int, argv: *const *const c_char, envp: *const *const 
 fn run(mut args: Args, xdg_runtime_dir: Option<&'static [u8]>) -> Result<(), Failure<'static>> {
     let argv0 = args.next().unwrap_or_default();
     match parse_command(args)? {
-        Command::Help => Ok(print(texts::help().as_bytes())?),
-        Command::Version => Ok(print(VERSION)?),
-        Command::PrintSshConfig => ssh_config::print_ssh_config(argv0),
+        Command::Print(Print::Help) => Ok(print(texts::help().as_bytes())?),
+        Command::Print(Print::Version) => Ok(print(VERSION)?),
+        Command::Print(Print::SshConfig) => ssh_config::print_ssh_config(argv0),
         Command::Connect { host, port, options } => {
             let target = parse_target(host, port)?;
             let delivery = choose_delivery(options.mode)?;

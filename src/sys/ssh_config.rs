@@ -5,7 +5,7 @@ use core::mem::MaybeUninit;
 use rustix::fs::{CWD, readlinkat_raw};
 
 use crate::failure::Failure;
-use crate::ssh_config::{SshConfigProblem, fragment, quote_bin};
+use crate::ssh_config::{QuotedPath, SshConfigProblem, fragment, quote_bin};
 use crate::sys::stdio::print;
 use crate::targets::unix::PATH_CAPACITY;
 use crate::texts;
@@ -18,7 +18,8 @@ pub fn print_ssh_config(argv0: &'static [u8]) -> Result<(), Failure<'static>> {
         Err(_) if argv0.starts_with(b"/") => argv0,
         Err(errno) => return Err(SshConfigProblem::OwnPath(errno.raw_os_error()).into()),
     };
-    let Some(quoted) = quote_bin(path) else {
+    let mut quoted = QuotedPath::new();
+    let Some(()) = quote_bin(path, &mut quoted) else {
         // `path` may live in `link`, on this stack frame: report argv[0].
         return Err(SshConfigProblem::UnquotablePath(argv0).into());
     };

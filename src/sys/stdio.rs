@@ -79,14 +79,14 @@ pub fn report(failure: &Failure<'_>) {
     if *failure == Failure::Stdio(StdioProblem::Closed(STDERR)) {
         return;
     }
-    let mut line = Line::new();
+    let mut line = Line::default();
     failure.describe(&mut line);
     let _ = write_all(STDERR, line.finish());
 }
 
 /// Writes a `--verbose` notice to stderr.
 pub fn notify(notice: &Notice<'_>) {
-    let mut line = Line::new();
+    let mut line = Line::default();
     notice.describe(&mut line);
     let _ = write_all(STDERR, line.finish());
 }

@@ -35,10 +35,9 @@ pub fn is_valid_machine_name(name: &[u8]) -> bool {
 
 /// `{"method":"io.systemd.Machine.List","parameters":{"name":NAME}}` and the
 /// NUL that ends a Varlink message, with NAME as a JSON string.
-pub fn list_request(name: &[u8]) -> Option<ArrayBuf<REQUEST_CAPACITY>> {
+pub fn list_request(name: &[u8], out: &mut ArrayBuf<REQUEST_CAPACITY>) -> Option<()> {
     const HEAD: &[u8] = br#"{"method":"io.systemd.Machine.List","parameters":{"name":""#;
     const TAIL: &[u8] = b"\"}}\0";
-    let mut out = ArrayBuf::new();
     out.push(HEAD)?;
     for &byte in name {
         match byte {
@@ -50,8 +49,7 @@ pub fn list_request(name: &[u8]) -> Option<ArrayBuf<REQUEST_CAPACITY>> {
             _ => out.push(&[byte])?,
         }
     }
-    out.push(TAIL)?;
-    Some(out)
+    out.push(TAIL)
 }
 
 /// Error ids are shown to the user; 128 bytes keep any real one whole.
@@ -357,16 +355,20 @@ mod tests {
 
     #[test]
     fn request_escapes_the_name() {
+        let request = |name: &[u8]| {
+            let mut out = ArrayBuf::new();
+            list_request(name, &mut out).map(|()| out.as_bytes().to_vec())
+        };
         assert_eq!(
-            list_request(b"vm1").unwrap().as_bytes(),
+            request(b"vm1").unwrap(),
             b"{\"method\":\"io.systemd.Machine.List\",\"parameters\":{\"name\":\"vm1\"}}\0"
         );
         assert_eq!(
-            list_request(b"a\"b\\c\n").unwrap().as_bytes(),
+            request(b"a\"b\\c\n").unwrap(),
             b"{\"method\":\"io.systemd.Machine.List\",\"parameters\":{\"name\":\"a\\\"b\\\\c\\u000a\"}}\0"
         );
         let worst = [0x01u8; NAME_MAX];
-        assert_eq!(list_request(&worst).unwrap().len(), 58 + 6 * NAME_MAX + 4);
+        assert_eq!(request(&worst).unwrap().len(), 58 + 6 * NAME_MAX + 4);
     }
 
     fn reply(doc: &str) -> Result<MachineReply, JsonError> {
@@ -452,7 +454,7 @@ mod tests {
     }
 
     fn message(problem: MachineProblem) -> String {
-        let mut line = Line::new();
+        let mut line = Line::default();
         problem.describe(&mut line);
         String::from_utf8(line.finish().to_vec()).unwrap()
     }

@@ -9,6 +9,8 @@ pub mod unix;
 pub mod vsock;
 
 use crate::line::Line;
+use machine::MachineProblem;
+use mux::MuxFailure;
 use unix::{UnixAddress, UnixPath, UnixProblem, parse_unix_address};
 use vsock::{VsockAddress, VsockProblem, parse_cid, parse_port};
 
@@ -29,22 +31,29 @@ pub enum Target<'a> {
     Machine(&'a [u8]),
 }
 
-/// A HOST that names no target kind.
+/// What went wrong with the target: HOST named none, or the kind's own problem.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct UnknownHost<'a>(pub &'a [u8]);
-
-impl UnknownHost<'_> {
-    pub fn describe(&self, line: &mut Line) {
-        line.text(b"Don't know how to parse host name specification: ").quoted(self.0);
-    }
-}
-
-/// Why HOST and PORT name no target.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[expect(clippy::large_enum_variant, reason = "no allocator to box Machine into (see clippy.toml)")]
 pub enum TargetProblem<'a> {
-    UnknownHost(UnknownHost<'a>),
+    UnknownHost(&'a [u8]),
     Unix(UnixProblem<'a>),
     Vsock(VsockProblem<'a>),
+    Mux(MuxFailure<'a>),
+    Machine(MachineProblem<'a>),
+}
+
+impl TargetProblem<'_> {
+    pub fn describe(&self, line: &mut Line) {
+        match *self {
+            Self::UnknownHost(host) => {
+                line.text(b"Don't know how to parse host name specification: ").quoted(host);
+            }
+            Self::Unix(ref problem) => problem.describe(line),
+            Self::Vsock(ref problem) => problem.describe(line),
+            Self::Mux(ref problem) => problem.describe(line),
+            Self::Machine(ref problem) => problem.describe(line),
+        }
+    }
 }
 
 impl<'a> From<UnixProblem<'a>> for TargetProblem<'a> {
@@ -59,6 +68,18 @@ impl<'a> From<VsockProblem<'a>> for TargetProblem<'a> {
     }
 }
 
+impl<'a> From<MuxFailure<'a>> for TargetProblem<'a> {
+    fn from(problem: MuxFailure<'a>) -> Self {
+        Self::Mux(problem)
+    }
+}
+
+impl<'a> From<MachineProblem<'a>> for TargetProblem<'a> {
+    fn from(problem: MachineProblem<'a>) -> Self {
+        Self::Machine(problem)
+    }
+}
+
 /// Parses HOST (and PORT where the target uses it). Prefixes match exactly and
 /// case-sensitively; only the first separator splits, the rest is taken as is.
 pub fn parse_target<'a>(host: &'a [u8], port: &'a [u8]) -> Result<Target<'a>, TargetProblem<'a>> {
@@ -67,7 +88,7 @@ pub fn parse_target<'a>(host: &'a [u8], port: &'a [u8]) -> Result<Target<'a>, Ta
     }
     let separator = host.iter().position(|&b| b == b'/' || b == b'%');
     let Some((prefix, separator_rest)) = separator.and_then(|at| host.split_at_checked(at)) else {
-        return Err(TargetProblem::UnknownHost(UnknownHost(host)));
+        return Err(TargetProblem::UnknownHost(host));
     };
     let rest = separator_rest.get(1..).unwrap_or_default();
     if prefix == b"unix" {
@@ -85,7 +106,7 @@ pub fn parse_target<'a>(host: &'a [u8], port: &'a [u8]) -> Result<Target<'a>, Ta
     } else if prefix == b"machine" {
         Ok(Target::Machine(rest))
     } else {
-        Err(TargetProblem::UnknownHost(UnknownHost(host)))
+        Err(TargetProblem::UnknownHost(host))
     }
 }
 
@@ -152,23 +173,23 @@ mod tests {
             (b"machine/foo", b"22", Ok(Target::Machine(b"foo"))),
             (b"machine%foo", b"22", Ok(Target::Machine(b"foo"))),
             (b"machine/.host", b"22", Ok(Target::Machine(b".host"))),
-            (b"", b"22", Err(TargetProblem::UnknownHost(UnknownHost(b"")))),
-            (b"/", b"22", Err(TargetProblem::UnknownHost(UnknownHost(b"/")))),
-            (b"unix", b"22", Err(TargetProblem::UnknownHost(UnknownHost(b"unix")))),
-            (b"vsock", b"22", Err(TargetProblem::UnknownHost(UnknownHost(b"vsock")))),
-            (b"Unix/run/x", b"22", Err(TargetProblem::UnknownHost(UnknownHost(b"Unix/run/x")))),
-            (b"UNIX/run/x", b"22", Err(TargetProblem::UnknownHost(UnknownHost(b"UNIX/run/x")))),
-            (b"unixx/run/x", b"22", Err(TargetProblem::UnknownHost(UnknownHost(b"unixx/run/x")))),
-            (b"vsock-mu/x", b"22", Err(TargetProblem::UnknownHost(UnknownHost(b"vsock-mu/x")))),
-            (b"vsockmux/x", b"22", Err(TargetProblem::UnknownHost(UnknownHost(b"vsockmux/x")))),
-            (b"vsock-mux-/x", b"22", Err(TargetProblem::UnknownHost(UnknownHost(b"vsock-mux-/x")))),
-            (b"tcp/127.0.0.1", b"22", Err(TargetProblem::UnknownHost(UnknownHost(b"tcp/127.0.0.1")))),
-            (b"example.com", b"22", Err(TargetProblem::UnknownHost(UnknownHost(b"example.com")))),
-            (b".host/x", b"22", Err(TargetProblem::UnknownHost(UnknownHost(b".host/x")))),
-            (b".HOST", b"22", Err(TargetProblem::UnknownHost(UnknownHost(b".HOST")))),
-            (b" unix/run/x", b"22", Err(TargetProblem::UnknownHost(UnknownHost(b" unix/run/x")))),
-            (b"unix:/run/x", b"22", Err(TargetProblem::UnknownHost(UnknownHost(b"unix:/run/x")))),
-            (b"\xffunix/x", b"22", Err(TargetProblem::UnknownHost(UnknownHost(b"\xffunix/x")))),
+            (b"", b"22", Err(TargetProblem::UnknownHost(b""))),
+            (b"/", b"22", Err(TargetProblem::UnknownHost(b"/"))),
+            (b"unix", b"22", Err(TargetProblem::UnknownHost(b"unix"))),
+            (b"vsock", b"22", Err(TargetProblem::UnknownHost(b"vsock"))),
+            (b"Unix/run/x", b"22", Err(TargetProblem::UnknownHost(b"Unix/run/x"))),
+            (b"UNIX/run/x", b"22", Err(TargetProblem::UnknownHost(b"UNIX/run/x"))),
+            (b"unixx/run/x", b"22", Err(TargetProblem::UnknownHost(b"unixx/run/x"))),
+            (b"vsock-mu/x", b"22", Err(TargetProblem::UnknownHost(b"vsock-mu/x"))),
+            (b"vsockmux/x", b"22", Err(TargetProblem::UnknownHost(b"vsockmux/x"))),
+            (b"vsock-mux-/x", b"22", Err(TargetProblem::UnknownHost(b"vsock-mux-/x"))),
+            (b"tcp/127.0.0.1", b"22", Err(TargetProblem::UnknownHost(b"tcp/127.0.0.1"))),
+            (b"example.com", b"22", Err(TargetProblem::UnknownHost(b"example.com"))),
+            (b".host/x", b"22", Err(TargetProblem::UnknownHost(b".host/x"))),
+            (b".HOST", b"22", Err(TargetProblem::UnknownHost(b".HOST"))),
+            (b" unix/run/x", b"22", Err(TargetProblem::UnknownHost(b" unix/run/x"))),
+            (b"unix:/run/x", b"22", Err(TargetProblem::UnknownHost(b"unix:/run/x"))),
+            (b"\xffunix/x", b"22", Err(TargetProblem::UnknownHost(b"\xffunix/x"))),
         ];
         for (host, port, expected) in cases {
             assert_eq!(

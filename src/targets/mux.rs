@@ -253,7 +253,7 @@ mod tests {
     fn messages() {
         let address = UnixAddress::Path(UnixPath { add_root: true, written: b"run/vm.sock" });
         let message = |problem| {
-            let mut line = Line::new();
+            let mut line = Line::default();
             MuxFailure { address, port: 22, problem }.describe(&mut line);
             String::from_utf8(line.finish().to_vec()).unwrap()
         };
@@ -289,7 +289,7 @@ mod tests {
     #[test]
     fn silence() {
         let address = UnixAddress::Path(UnixPath { add_root: false, written: b"/run/vm.sock" });
-        let mut line = Line::new();
+        let mut line = Line::default();
         MuxSilence { address, port: 22 }.describe(&mut line);
         assert_eq!(
             line.finish(),

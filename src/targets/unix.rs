@@ -85,16 +85,16 @@ impl<'a> UnixPath<'a> {
         Self { add_root: false, written: path }
     }
 
-    /// The full path and a NUL. `None` when it does not fit in PATH_MAX, which
-    /// the kernel would refuse with ENAMETOOLONG anyway, or holds a NUL of its own.
-    pub fn with_nul(&self) -> Option<PathBuf> {
-        // iter().any, not contains: that brings a word-at-a-time memchr.
-        #[allow(clippy::manual_contains)]
+    /// Appends the full path and a NUL to `out`. `None` when it does not fit in
+    /// PATH_MAX, which the kernel would refuse with ENAMETOOLONG anyway, or
+    /// holds a NUL of its own.
+    pub fn write_with_nul(&self, out: &mut PathBuf) -> Option<()> {
+        #[expect(clippy::manual_contains, reason = "smaller code (README, Size)")]
         let has_nul = self.written.iter().any(|&b| b == 0);
         if has_nul {
             return None;
         }
-        PathBuf::from_parts(&[if self.add_root { b"/" } else { b"" }, self.written, b"\0"])
+        out.push_parts(&[if self.add_root { b"/" } else { b"" }, self.written, b"\0"])
     }
 }
 
@@ -153,10 +153,15 @@ pub fn split_parent(path: &[u8]) -> (&[u8], &[u8]) {
 mod tests {
     use super::*;
 
+    fn with_nul(path: UnixPath) -> Option<Vec<u8>> {
+        let mut buf = PathBuf::new();
+        path.write_with_nul(&mut buf).map(|()| buf.as_bytes().to_vec())
+    }
+
     fn full_path(rest: &[u8]) -> Vec<u8> {
         match parse_unix_address(rest).unwrap() {
             UnixAddress::Path(path) => {
-                let written = path.with_nul().unwrap().as_bytes().to_vec();
+                let written = with_nul(path).unwrap();
                 assert_eq!(written.last(), Some(&0));
                 written[..written.len() - 1].to_vec()
             }
@@ -200,7 +205,7 @@ mod tests {
     }
 
     fn message(problem: UnixProblem) -> String {
-        let mut line = Line::new();
+        let mut line = Line::default();
         problem.describe(&mut line);
         String::from_utf8(line.finish().to_vec()).unwrap()
     }
@@ -230,12 +235,12 @@ mod tests {
     fn path_capacity_is_path_max() {
         let fits = vec![b'a'; PATH_CAPACITY - 2];
         let path = UnixPath { add_root: true, written: &fits };
-        assert_eq!(path.with_nul().unwrap().len(), PATH_CAPACITY);
+        assert_eq!(with_nul(path).unwrap().len(), PATH_CAPACITY);
         let too_long = vec![b'a'; PATH_CAPACITY - 1];
         let path = UnixPath { add_root: true, written: &too_long };
-        assert!(path.with_nul().is_none());
-        let with_nul = UnixPath { add_root: true, written: b"a\0b" };
-        assert!(with_nul.with_nul().is_none());
+        assert!(with_nul(path).is_none());
+        let nul_inside = UnixPath { add_root: true, written: b"a\0b" };
+        assert!(with_nul(nul_inside).is_none());
     }
 
     #[test]

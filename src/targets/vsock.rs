@@ -144,7 +144,7 @@ mod tests {
     #[test]
     fn messages() {
         let message = |problem: VsockProblem| {
-            let mut line = Line::new();
+            let mut line = Line::default();
             problem.describe(&mut line);
             String::from_utf8(line.finish().to_vec()).unwrap()
         };

@@ -77,9 +77,6 @@ const TEXTS: [(u8, &[u8]); 66] = [
 pub const TABLE_LEN: usize = table_len();
 pub const TABLE: [u8; TABLE_LEN] = table();
 
-/// The longest text.
-pub const TEXT_MAX: usize = text_max();
-
 // These run in the compiler only (for the constants above).
 #[expect(
     clippy::indexing_slicing,
@@ -94,23 +91,6 @@ const fn table_len() -> usize {
         i += 1;
     }
     len
-}
-
-#[expect(
-    clippy::indexing_slicing,
-    clippy::arithmetic_side_effects,
-    reason = "run by the compiler: a bad index or an overflow fails the build"
-)]
-const fn text_max() -> usize {
-    let mut max = 0;
-    let mut i = 0;
-    while i < TEXTS.len() {
-        if TEXTS[i].1.len() > max {
-            max = TEXTS[i].1.len();
-        }
-        i += 1;
-    }
-    max
 }
 
 #[expect(
@@ -138,15 +118,17 @@ const fn table() -> [u8; TABLE_LEN] {
     out
 }
 
-/// The text for `errno` in `table` (an unpacked TABLE), or `None` for values outside it.
-pub fn find(table: &[u8], errno: i32) -> Option<&[u8]> {
-    let mut rest = table;
-    while let [code, len, tail @ ..] = rest {
-        let (text, next) = tail.split_at_checked(usize::from(*len))?;
-        if i32::from(*code) == errno {
-            return Some(text);
+/// Where the text for `errno` is in `table` (an unpacked TABLE), or `None`
+/// for values outside it.
+pub fn find(table: &[u8], errno: i32) -> Option<(usize, usize)> {
+    let mut at: usize = 0;
+    while let Some(&[code, len]) = table.get(at..).and_then(|rest| rest.first_chunk()) {
+        let start = at.checked_add(2)?;
+        let end = start.checked_add(usize::from(len)).filter(|&end| end <= table.len())?;
+        if i32::from(code) == errno {
+            return Some((start, end));
         }
-        rest = next;
+        at = end;
     }
     None
 }
@@ -158,8 +140,8 @@ mod tests {
     #[test]
     fn every_entry_is_found() {
         for (errno, text) in TEXTS {
-            assert_eq!(find(&TABLE, i32::from(errno)), Some(text), "errno {errno}");
-            assert!(text.len() <= TEXT_MAX);
+            let (start, end) = find(&TABLE, i32::from(errno)).unwrap();
+            assert_eq!(&TABLE[start..end], text, "errno {errno}");
         }
         for errno in [0, -1, 4095, i32::MAX] {
             assert_eq!(find(&TABLE, errno), None);

@@ -1,7 +1,8 @@
 //! The long texts: `--help`, the ssh_config fragment and the errno texts.
 //! They are written in `help.txt`, `../dist/ssh-sockproxy.conf.in` (also the
 //! template `make install` fills) and `errno.rs`; how the binary stores them
-//! is private to this module (see `pack`). Each comes unpacked on its own.
+//! is private to this module (see `pack`); a message's errno text comes
+//! without the others.
 
 mod errno;
 mod pack;
@@ -9,26 +10,40 @@ mod pack;
 use crate::array_buf::ArrayBuf;
 use pack::{Compressed, compress, packed, unpack};
 
-const HELP_TEXT: &[u8] = include_bytes!("help.txt");
-const HELP_LEN: usize = HELP_TEXT.len();
-#[allow(long_running_const_eval)]
-const HELP_COMPRESSED: Compressed<HELP_LEN> = compress(HELP_TEXT);
-static HELP: [u8; HELP_COMPRESSED.1] = packed(&HELP_COMPRESSED);
-
-/// The `--help` text.
-pub fn help() -> ArrayBuf<HELP_LEN> {
-    let mut text = ArrayBuf::new();
-    unpack(&HELP, &mut text);
-    text
-}
-
 /// Where the fragment's template has the binary's path.
 const BIN_PLACEHOLDER: &[u8] = b"@BIN_SSH@";
 const SSH_CONFIG_TEMPLATE: &[u8] = include_bytes!("../dist/ssh-sockproxy.conf.in");
 const SSH_CONFIG_TEXT: Template = Template::new(SSH_CONFIG_TEMPLATE);
 const SSH_CONFIG_LEN: usize = SSH_CONFIG_TEXT.len;
-const SSH_CONFIG_COMPRESSED: Compressed<SSH_CONFIG_LEN> = compress(SSH_CONFIG_TEXT.text());
-static SSH_CONFIG: [u8; SSH_CONFIG_COMPRESSED.1] = packed(&SSH_CONFIG_COMPRESSED);
+const HELP_TEXT: &[u8] = include_bytes!("help.txt");
+const HELP_LEN: usize = HELP_TEXT.len();
+
+/// The fragment, then `--help`, packed as one: the help repeats much of the
+/// fragment. Being first, the fragment unpacks without the help.
+const BOTH_LEN: usize = SSH_CONFIG_LEN + HELP_LEN;
+const BOTH: [u8; BOTH_LEN] = pack::concat(SSH_CONFIG_TEXT.text(), HELP_TEXT);
+#[allow(long_running_const_eval)]
+const BOTH_COMPRESSED: Compressed<BOTH_LEN> = compress(&BOTH);
+static PACKED_BOTH: [u8; BOTH_COMPRESSED.1] = packed(&BOTH_COMPRESSED);
+
+/// The `--help` text.
+pub struct Help(ArrayBuf<BOTH_LEN>);
+
+impl Help {
+    pub fn as_bytes(&self) -> &[u8] {
+        self.0.as_bytes().get(SSH_CONFIG_LEN..).unwrap_or_default()
+    }
+}
+
+pub fn help() -> Help {
+    let mut text = ArrayBuf::new();
+    unpack(&PACKED_BOTH, &mut text);
+    Help(text)
+}
+
+/// Where the binary's path goes; a constant of its own, so that the template
+/// does not come along into the binary.
+const BIN_AT: [usize; BIN_COUNT] = SSH_CONFIG_TEXT.bin_at;
 
 /// How many times the fragment names the binary.
 const BIN_COUNT: usize = 2;
@@ -39,7 +54,7 @@ pub struct SshConfig(ArrayBuf<SSH_CONFIG_LEN>);
 /// The fragment's text.
 pub fn ssh_config() -> SshConfig {
     let mut text = ArrayBuf::new();
-    unpack(&SSH_CONFIG, &mut text);
+    unpack(&PACKED_BOTH, &mut text);
     SshConfig(text)
 }
 
@@ -50,7 +65,7 @@ impl SshConfig {
         let mut pieces = [&[][..]; BIN_COUNT + 1];
         let mut rest = self.0.as_bytes();
         let mut start = 0;
-        for (piece, &end) in pieces.iter_mut().zip(SSH_CONFIG_TEXT.bin_at.iter().chain(&[SSH_CONFIG_LEN])) {
+        for (piece, &end) in pieces.iter_mut().zip(BIN_AT.iter().chain(&[SSH_CONFIG_LEN])) {
             // The ends come from the text itself, in order: the split never misses.
             let (head, tail) = rest.split_at_checked(end.saturating_sub(start)).unwrap_or((rest, &[]));
             (*piece, rest, start) = (head, tail, end);
@@ -64,10 +79,24 @@ static ERRNO: [u8; ERRNO_COMPRESSED.1] = packed(&ERRNO_COMPRESSED);
 
 /// The strerror() text for `errno` (glibc's wording, as upstream's
 /// messages have it), or `None` for values without one here.
-pub fn errno(errno: i32) -> Option<ArrayBuf<{ errno::TEXT_MAX }>> {
+pub fn errno(errno: i32) -> Option<ErrnoText> {
     let mut table = ArrayBuf::<{ errno::TABLE_LEN }>::new();
     unpack(&ERRNO, &mut table);
-    errno::find(table.as_bytes(), errno).and_then(|text| ArrayBuf::from_parts(&[text]))
+    let (start, end) = errno::find(table.as_bytes(), errno)?;
+    Some(ErrnoText { table, start, end })
+}
+
+/// One errno text, in the unpacked table.
+pub struct ErrnoText {
+    table: ArrayBuf<{ errno::TABLE_LEN }>,
+    start: usize,
+    end: usize,
+}
+
+impl ErrnoText {
+    pub fn as_bytes(&self) -> &[u8] {
+        self.table.as_bytes().get(self.start..self.end).unwrap_or_default()
+    }
 }
 
 /// A template with its placeholders taken out, and where they were.
@@ -121,7 +150,7 @@ mod tests {
     #[test]
     fn each_text_unpacks_whole() {
         assert_eq!(help().as_bytes(), HELP_TEXT);
-        assert!(HELP.len() < HELP_LEN * 7 / 10, "{} of {HELP_LEN}", HELP.len());
+        assert!(PACKED_BOTH.len() < BOTH_LEN * 6 / 10, "{} of {BOTH_LEN}", PACKED_BOTH.len());
         let config = ssh_config();
         assert_eq!(config.around_bin().join(BIN_PLACEHOLDER), SSH_CONFIG_TEMPLATE);
         assert_eq!(errno(111).unwrap().as_bytes(), b"Connection refused");

@@ -75,18 +75,38 @@ pub const fn packed<const N: usize, const M: usize>(compressed: &Compressed<N>) 
     packed
 }
 
-/// Unpacks `packed`, the output of `compress`, into `out`, which has room
-/// for the whole text.
+/// `a` then `b`, for texts packed as one.
+#[expect(
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    reason = "run by the compiler: a bad index or an overflow fails the build"
+)]
+pub const fn concat<const N: usize>(a: &[u8], b: &[u8]) -> [u8; N] {
+    assert!(a.len() + b.len() == N);
+    let mut out = [0; N];
+    let mut i = 0;
+    while i < N {
+        out[i] = if i < a.len() { a[i] } else { b[i - a.len()] };
+        i += 1;
+    }
+    out
+}
+
+/// Unpacks `packed`, the output of `compress`, into `out`: the whole text,
+/// or as much of its beginning as `out` holds.
 pub fn unpack(packed: &[u8], out: &mut AnyArrayBuf) {
     let mut packed = packed.iter().copied();
-    while let Some(code) = packed.next() {
+    while out.len() < out.capacity() {
+        let Some(code) = packed.next() else {
+            return;
+        };
         if code < 0x80 {
             let _ = out.push(&[code]);
             continue;
         }
         // `len` bytes copied from `distance` back. `compress` wrote only
-        // distances into what was unpacked already, and `out` has room for
-        // all of it: the checked steps below never miss.
+        // distances into what was unpacked already: the checked steps below
+        // never miss (a push past the end of `out` is refused).
         let low = usize::from(packed.next().unwrap_or(0));
         let len = usize::from(code >> 3 & 15).wrapping_add(MIN_MATCH);
         let distance = (usize::from(code & 7) << 8 | low).wrapping_add(1);

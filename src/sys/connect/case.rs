@@ -37,18 +37,16 @@ pub fn recover_case(path: &mut [u8]) -> bool {
         if component.is_empty() {
             continue;
         }
-        let Some(mut name) = Name::from_parts(&[component, b"\0"]) else {
+        let mut name = Name::new();
+        if name.push_parts(&[component, b"\0"]).is_none() {
             return false;
-        };
+        }
         if statat(&dir, as_cstr(&name), AtFlags::SYMLINK_NOFOLLOW).is_err() {
-            let Some(found) = find_unique(&dir, component) else {
+            if !find_unique(&dir, component) {
                 return false;
-            };
-            // A match has the length of the component.
-            for (to, &from) in component.iter_mut().zip(found.as_bytes()) {
-                *to = from;
             }
-            name = found;
+            name.clear();
+            let _ = name.push_parts(&[component, b"\0"]);
             changed = true;
         }
         if components.peek().is_some() {
@@ -61,19 +59,29 @@ pub fn recover_case(path: &mut [u8]) -> bool {
     changed
 }
 
-/// The one entry of `dir` that equals `wanted` ignoring ASCII case, with its
-/// NUL; `None` when there is none or more than one.
-fn find_unique(dir: &OwnedFd, wanted: &[u8]) -> Option<Name> {
-    let mut found = None;
-    let mut search = CaseSearch::new(wanted);
+/// Replaces `name` with the one entry of `dir` that equals it ignoring ASCII
+/// case; false when there is none or more than one.
+fn find_unique(dir: &OwnedFd, name: &mut [u8]) -> bool {
+    let mut found = Name::new();
+    let mut search = CaseSearch::new(name);
     let mut buf = [MaybeUninit::<u8>::uninit(); 4096];
     let mut entries = RawDir::new(dir, &mut buf);
     while let Some(entry) = entries.next() {
-        let entry = entry.ok()?;
+        let Ok(entry) = entry else {
+            return false;
+        };
         let entry_name = entry.file_name().to_bytes();
         if search.offer(entry_name) {
-            found = Name::from_parts(&[entry_name, b"\0"]);
+            found.clear();
+            let _ = found.push(entry_name);
         }
     }
-    found.filter(|_| search.is_unique())
+    if !search.is_unique() {
+        return false;
+    }
+    // A match has the length of `name`.
+    for (to, &from) in name.iter_mut().zip(found.as_bytes()) {
+        *to = from;
+    }
+    true
 }

@@ -4,10 +4,11 @@
 use core::time::Duration;
 
 use rustix::event::PollFlags;
-use rustix::fd::OwnedFd;
+use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
 use rustix::io::Errno;
 use rustix::net::{RecvFlags, SendFlags, recv, send};
 
+use crate::array_buf::ArrayBuf;
 use crate::failure::Failure;
 use crate::json::Text;
 use crate::notice::Notice;
@@ -30,6 +31,7 @@ const SOCKET_UNDER_RUNTIME_DIR: &[u8] = b"/systemd/machine/io.systemd.Machine";
 const SYSTEM_RUNTIME_DIR: &[u8] = b"/run";
 
 /// Connects to machine `name`; `xdg_runtime_dir` is the user instance's runtime dir.
+#[inline(never)]
 pub fn connect_machine(
     name: &'static [u8],
     port: &'static [u8],
@@ -96,21 +98,27 @@ fn connect_nspawn(runtime_dir: &'static [u8], name: &'static [u8]) -> Result<Own
 
 fn connect_layout(runtime_dir: &[u8], name: &[u8], layout: NspawnLayout) -> Result<OwnedFd, i32> {
     let (before, after) = layout.around_name();
-    let path = PathBuf::from_parts(&[runtime_dir, before, name, after]).ok_or(Errno::NAMETOOLONG.raw_os_error())?;
+    let mut path = PathBuf::new();
+    path.push_parts(&[runtime_dir, before, name, after]).ok_or(Errno::NAMETOOLONG.raw_os_error())?;
     connect_unix_errno(UnixAddress::Path(UnixPath::absolute(path.as_bytes())))
 }
 
 /// One `io.systemd.Machine.List` exchange with the instance under `runtime_dir`.
 fn ask_machined(runtime_dir: &[u8], name: &[u8]) -> Result<MachineReply, ScopeProblem> {
-    let path = PathBuf::from_parts(&[runtime_dir, SOCKET_UNDER_RUNTIME_DIR])
+    let mut path = PathBuf::new();
+    path.push_parts(&[runtime_dir, SOCKET_UNDER_RUNTIME_DIR])
         .ok_or(ScopeProblem::Unreachable(Errno::NAMETOOLONG.raw_os_error()))?;
     let socket = connect_unix_errno(UnixAddress::Path(UnixPath::absolute(path.as_bytes())))
         .map_err(ScopeProblem::Unreachable)?;
     let deadline = Deadline::after(EXCHANGE_TIMEOUT).map_err(|errno| ScopeProblem::Recv(errno.raw_os_error()))?;
-    // The name is valid, so it always fits; an empty request fails below anyway.
-    send_all(&socket, list_request(name).unwrap_or_default().as_bytes(), &deadline)?;
+    // The name is valid, so the request always fits.
+    let mut request = ArrayBuf::new();
+    let _ = list_request(name, &mut request);
+    // Borrowed once: each OwnedFd::as_fd is a check of its own.
+    let socket = socket.as_fd();
+    send_all(socket, request.as_bytes(), &deadline)?;
     let mut buf = [0u8; REPLY_CAPACITY];
-    let reply = receive_message(&socket, &mut buf, &deadline)?;
+    let reply = receive_message(socket, &mut buf, &deadline)?;
     let machine = parse_machine_reply(reply).map_err(ScopeProblem::BadJson)?;
     match machine.error {
         Some(id) if id.is(b"io.systemd.Machine.NoSuchMachine") => Err(ScopeProblem::NoSuchMachine),
@@ -120,7 +128,7 @@ fn ask_machined(runtime_dir: &[u8], name: &[u8]) -> Result<MachineReply, ScopePr
 }
 
 /// Waits for `socket` to be ready for `events` before the deadline.
-fn ready(socket: &OwnedFd, events: PollFlags, deadline: &Deadline) -> Result<(), ScopeProblem> {
+fn ready(socket: BorrowedFd<'_>, events: PollFlags, deadline: &Deadline) -> Result<(), ScopeProblem> {
     match deadline.wait(socket, events) {
         Ok(true) => Ok(()),
         Ok(false) => Err(ScopeProblem::TimedOut),
@@ -128,7 +136,7 @@ fn ready(socket: &OwnedFd, events: PollFlags, deadline: &Deadline) -> Result<(),
     }
 }
 
-fn send_all(socket: &OwnedFd, mut bytes: &[u8], deadline: &Deadline) -> Result<(), ScopeProblem> {
+fn send_all(socket: BorrowedFd<'_>, mut bytes: &[u8], deadline: &Deadline) -> Result<(), ScopeProblem> {
     while !bytes.is_empty() {
         ready(socket, PollFlags::OUT, deadline)?;
         match send(socket, bytes, SendFlags::NOSIGNAL | SendFlags::DONTWAIT) {
@@ -142,7 +150,7 @@ fn send_all(socket: &OwnedFd, mut bytes: &[u8], deadline: &Deadline) -> Result<(
 
 /// Reads one NUL-terminated Varlink message (without the NUL) into `buf`.
 fn receive_message<'b>(
-    socket: &OwnedFd,
+    socket: BorrowedFd<'_>,
     buf: &'b mut [u8; REPLY_CAPACITY],
     deadline: &Deadline,
 ) -> Result<&'b [u8], ScopeProblem> {

@@ -14,6 +14,7 @@ use crate::targets::Target;
 
 /// One attempt at connecting to `target`. `port` is PORT as given (machine/
 /// parses it only for a VM); `xdg_runtime_dir` locates the user's machined.
+#[inline(never)]
 pub fn connect(
     target: Target<'static>,
     port: &'static [u8],

@@ -30,7 +30,6 @@ enum Reply {
 
 pub fn connect_mux(address: UnixAddress<'_>, port: u32, verbose: bool) -> Result<OwnedFd, Failure<'_>> {
     let socket = connect_unix(address)?;
-    // One place builds the Failure: it is large, and each copy of it is code.
     let reply = handshake(&socket, port).map_err(|problem| MuxFailure { address, port, problem })?;
     if let (Reply::Silent, true) = (reply, verbose) {
         notify(&Notice::MuxSilent(MuxSilence { address, port }));

@@ -56,10 +56,13 @@ fn new_socket() -> Result<OwnedFd, i32> {
 fn connect_socket(socket: BorrowedFd<'_>, address: UnixAddress<'_>) -> Result<(), i32> {
     match address {
         UnixAddress::Abstract(name) => connect_to(socket, SockaddrUn::abstract_name(name)),
-        UnixAddress::Path(path) => match path.with_nul() {
-            None => Err(Errno::NAMETOOLONG),
-            Some(mut path) => connect_recovering_case(socket, &mut path),
-        },
+        UnixAddress::Path(path) => {
+            let mut buf = PathBuf::new();
+            match path.write_with_nul(&mut buf) {
+                None => Err(Errno::NAMETOOLONG),
+                Some(()) => connect_recovering_case(socket, &mut buf),
+            }
+        }
     }
     .map_err(|errno| errno.raw_os_error())
 }
@@ -93,8 +96,9 @@ fn connect_path(socket: BorrowedFd<'_>, path: &CStr) -> Result<(), Errno> {
     // The NUL follows the last `/`, so it ends up in `name`.
     let (dir, name) = split_parent(path.to_bytes_with_nul());
     // Part of a path that fits in PATH_MAX, so it fits too.
-    let dir = PathBuf::from_parts(&[dir, b"\0"]).ok_or(Errno::NAMETOOLONG)?;
-    let dir = open(as_cstr(dir.as_bytes()), OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())?;
+    let mut dir_path = PathBuf::new();
+    dir_path.push_parts(&[dir, b"\0"]).ok_or(Errno::NAMETOOLONG)?;
+    let dir = open(as_cstr(dir_path.as_bytes()), OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())?;
     let name = as_cstr(name);
     if name.to_bytes().len() < SUN_PATH_LEN {
         // Check first, so that a missing name fails before the working

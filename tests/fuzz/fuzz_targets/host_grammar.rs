@@ -16,7 +16,7 @@ fuzz_target!(|data: &[u8]| {
         Err(problem) => Some(problem.into()),
     };
     if let Some(failure) = failure {
-        let mut line = Line::new();
+        let mut line = Line::default();
         failure.describe(&mut line);
         let text = line.finish();
         assert_eq!(text.iter().filter(|&&b| b == b'\n').count(), 1);
