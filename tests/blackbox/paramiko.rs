@@ -5,8 +5,9 @@
 use std::path::PathBuf;
 use std::process::Command;
 
+use sockproxy_test_common::sshd::{Sshd, output_with_timeout, user};
+
 use crate::openssh::TIMEOUT_SECS;
-use crate::sshd::{Sshd, output_with_timeout, user};
 use crate::support::{TempDir, bin};
 
 /// The venv that `make paramiko` (part of `make test`) builds from

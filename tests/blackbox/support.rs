@@ -8,6 +8,8 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
+use sockproxy_test_common::scm_rights;
+
 /// The binary under test: cargo builds it with the test's profile, so
 /// `cargo test --release` (as `make test` runs it) tests the shipped binary.
 pub fn bin() -> &'static str {
@@ -188,7 +190,7 @@ fn wait_exited_unreaped(pid: u32, limit: Duration) {
 
 /// Receives what OpenSSH's mm_receive_fd would: one byte and at most one fd.
 pub fn recv_with_fd(socket: &UnixStream) -> (Vec<u8>, Option<OwnedFd>) {
-    let mut received = crate::scm_rights::receive(socket).expect("recvmsg");
+    let mut received = scm_rights::receive(socket).expect("recvmsg");
     assert!(!received.truncated, "control data truncated");
     assert!(!received.other_control, "a control message other than SCM_RIGHTS");
     assert!(received.fds.len() <= 1, "proxy sent {} descriptors", received.fds.len());
