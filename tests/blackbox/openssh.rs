@@ -4,12 +4,12 @@ use std::fs;
 use std::path::Path;
 use std::process::Output;
 
+use sockproxy_test_common::TempDir;
 use sockproxy_test_common::sshd::{Sshd, output_with_timeout, user};
 
 use crate::fake_machined::{FakeMachined, Reply};
 use crate::machine_target::CONTAINER;
 use crate::mux_front::MuxFront;
-use crate::support::TempDir;
 
 pub const TIMEOUT_SECS: u64 = 60;
 

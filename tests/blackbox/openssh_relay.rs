@@ -5,6 +5,7 @@
 use std::fs;
 use std::path::Path;
 
+use sockproxy_test_common::TempDir;
 use sockproxy_test_common::sshd::{Sshd, output_with_timeout, user};
 
 use crate::fake_machined::{FakeMachined, Reply};
@@ -13,7 +14,6 @@ use crate::openssh::{
     TIMEOUT_SECS, assert_same_file, assert_success, diagnostics, proxy_command, proxy_command_with_run, random_bytes,
     sshd_behind_mux,
 };
-use crate::support::TempDir;
 
 /// Not a multiple of any pipe, splice or buffer size.
 const BIG_LEN: usize = (64 << 20) + 4_321;

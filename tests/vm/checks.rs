@@ -7,11 +7,11 @@ use std::process::Output;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use sockproxy_test_common::TempDir;
 use sockproxy_test_common::sshd::{output_with_timeout, user};
 
 use crate::guest::{GUEST_HOSTNAME, Guest, GuestSsh, PROXY_COMMAND_WITH_STATUS, SESSION_SECS};
 use crate::machine::host_port_path;
-use crate::support::TempDir;
 
 /// What every check may use.
 pub struct Context<'a> {
