@@ -7,8 +7,8 @@ use std::process::Output;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use sockproxy_test_common::TempDir;
 use sockproxy_test_common::sshd::{output_with_timeout, user};
+use sockproxy_test_common::{TempDir, random_bytes};
 
 use crate::guest::{GUEST_HOSTNAME, Guest, GuestSsh, PROXY_COMMAND_WITH_STATUS, SESSION_SECS};
 use crate::machine::host_port_path;
@@ -227,18 +227,4 @@ fn guest_loopback_relay(cx: &Context) {
         &format!("{GUEST_HOSTNAME}\n"),
         "",
     );
-}
-
-/// Pseudo-random, incompressible test data (xorshift64), deterministic per `seed`.
-fn random_bytes(len: usize, seed: u64) -> Vec<u8> {
-    let mut state = seed | 1;
-    let mut data = Vec::with_capacity(len + 8);
-    while data.len() < len {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        data.extend_from_slice(&state.to_le_bytes());
-    }
-    data.truncate(len);
-    data
 }
