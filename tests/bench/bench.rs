@@ -1,11 +1,5 @@
 //! `make bench`: start-up cost, cost growth and ssh throughput of ssh-sockproxy against a no-op floor and its peers.
 
-#[path = "../blackbox/scm_rights.rs"]
-mod scm_rights;
-#[path = "../blackbox/sshd.rs"]
-#[allow(dead_code)]
-mod sshd;
-
 mod cleanup;
 mod client;
 mod growth;

@@ -5,6 +5,8 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::net::UnixStream;
 use std::time::{Duration, Instant};
 
+use sockproxy_test_common::scm_rights;
+
 /// What every listener writes first; the harness must read all of it.
 pub const GREETING: &[u8] = b"SSH-2.0-bench\r\n";
 /// How long any read may wait: a hung proxy fails the bench, it does not stall it.
@@ -122,7 +124,7 @@ fn read_greeting(fd: RawFd) -> Result<(), String> {
 /// Receives what OpenSSH's mm_receive_fd would: one NUL byte and one descriptor.
 fn receive_fd(socket: &UnixStream) -> Result<OwnedFd, String> {
     wait_readable(socket.as_raw_fd())?;
-    let mut received = crate::scm_rights::receive(socket).map_err(|e| format!("recvmsg: {e}"))?;
+    let mut received = scm_rights::receive(socket).map_err(|e| format!("recvmsg: {e}"))?;
     if received.truncated || received.other_control {
         return Err("control data truncated or not SCM_RIGHTS".into());
     }

@@ -7,9 +7,11 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use sockproxy_test_common::sshd;
+
 use crate::stats::{self, Summary};
 use crate::table::Table;
-use crate::{Bench, cleanup, sshd, tools};
+use crate::{Bench, cleanup, tools};
 
 const CIPHER: &str = "aes128-gcm@openssh.com";
 /// The remote command: counts what arrived, so a short transfer cannot pass for a fast one.

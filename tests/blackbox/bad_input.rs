@@ -11,7 +11,9 @@ use std::ffi::OsString;
 use std::os::unix::ffi::OsStringExt;
 use std::process::Command;
 
-use crate::support::{TempDir, bin, run_fdpass};
+use sockproxy_test_common::TempDir;
+
+use crate::support::{bin, run_fdpass};
 
 /// One argument vector and the one line it must produce.
 struct Case {

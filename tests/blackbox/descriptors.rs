@@ -10,10 +10,12 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use sockproxy_test_common::{ChildGuard, TempDir};
+
 use crate::fake_machined::{FakeMachined, Reply};
 use crate::machine_target::{CONTAINER, command as machine_command, nspawn_socket};
 use crate::mux_front::MuxFront;
-use crate::support::{ChildGuard, Listener, TempDir, assert_connected_to, bin, recv_with_fd, run_fdpass, unix_host};
+use crate::support::{Listener, assert_connected_to, bin, recv_with_fd, run_fdpass, unix_host};
 
 /// The proxy's descriptors, each with what it refers to.
 fn descriptors(pid: u32) -> Vec<(u32, String)> {

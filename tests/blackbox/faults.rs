@@ -2,7 +2,9 @@
 
 use std::process::Command;
 
-use crate::support::{Listener, Outcome, TempDir, assert_connected_to, bin, run_fdpass, unix_host};
+use sockproxy_test_common::{ChildGuard, TempDir};
+
+use crate::support::{Listener, Outcome, assert_connected_to, bin, run_fdpass, unix_host};
 
 /// Runs the proxy under strace with `extra` strace arguments; returns the
 /// outcome and the trace of `trace` syscalls.
@@ -172,7 +174,7 @@ fn relay_traced(inject: &str) -> (Option<i32>, String, Vec<u8>) {
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped());
-    let mut child = crate::support::ChildGuard(Some(command.spawn().unwrap()));
+    let mut child = ChildGuard(Some(command.spawn().unwrap()));
     let proxy = child.0.as_mut().unwrap();
     let mut stdin = proxy.stdin.take().unwrap();
     let _ = stdin.write_all(b"hi");

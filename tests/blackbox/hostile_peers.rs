@@ -11,10 +11,10 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use sockproxy_test_common::TempDir;
+
 use crate::machine_target::{CONTAINER, command as machine_command, nspawn_socket};
-use crate::support::{
-    Listener, Outcome, TempDir, assert_connected_to, rest_of_stream, run, run_fdpass, run_fdpass_observed,
-};
+use crate::support::{Listener, Outcome, assert_connected_to, rest_of_stream, run, run_fdpass, run_fdpass_observed};
 
 /// Pseudo-random bytes without NUL or newline (xorshift), deterministic.
 fn garbage(len: usize, seed: u64) -> Vec<u8> {

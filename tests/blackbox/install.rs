@@ -12,7 +12,8 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use crate::sshd::output_with_timeout;
+use sockproxy_test_common::sshd::output_with_timeout;
+
 use crate::support::bin;
 
 const TIMEOUT_SECS: u64 = 60;

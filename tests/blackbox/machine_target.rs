@@ -5,8 +5,10 @@
 use std::path::Path;
 use std::process::Command;
 
+use sockproxy_test_common::TempDir;
+
 use crate::fake_machined::{FakeMachined, Reply};
-use crate::support::{Listener, Outcome, TempDir, assert_connected_to, bin, run_fdpass};
+use crate::support::{Listener, Outcome, assert_connected_to, bin, run_fdpass};
 
 const REQUEST_CT: &[u8] = br#"{"method":"io.systemd.Machine.List","parameters":{"name":"ct"}}"#;
 pub const CONTAINER: &str =

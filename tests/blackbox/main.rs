@@ -1,6 +1,5 @@
 //! Black-box tests of the built binary: real sockets, real descriptors, real OpenSSH.
 
-mod scm_rights;
 mod support;
 
 mod bad_input;
@@ -16,7 +15,6 @@ mod openssh;
 mod openssh_relay;
 mod paramiko;
 mod relay;
-mod sshd;
 mod stdout_cases;
 mod unix_target;
 mod vsock_mux;

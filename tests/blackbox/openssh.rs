@@ -4,11 +4,12 @@ use std::fs;
 use std::path::Path;
 use std::process::Output;
 
+use sockproxy_test_common::sshd::{Sshd, output_with_timeout, user};
+use sockproxy_test_common::{TempDir, random_bytes};
+
 use crate::fake_machined::{FakeMachined, Reply};
 use crate::machine_target::CONTAINER;
 use crate::mux_front::MuxFront;
-use crate::sshd::{Sshd, output_with_timeout, user};
-use crate::support::TempDir;
 
 pub const TIMEOUT_SECS: u64 = 60;
 
@@ -47,20 +48,6 @@ fn ssh_echo_via(sshd: &Sshd, proxy_command: &str, destination: &str) {
         "unexpected stdout from ssh {destination}\n{}",
         diagnostics(&output, sshd)
     );
-}
-
-/// Pseudo-random, incompressible test data (xorshift64), deterministic per `seed`.
-pub fn random_bytes(len: usize, seed: u64) -> Vec<u8> {
-    let mut state = seed | 1;
-    let mut data = Vec::with_capacity(len + 8);
-    while data.len() < len {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        data.extend_from_slice(&state.to_le_bytes());
-    }
-    data.truncate(len);
-    data
 }
 
 /// Asserts two files are byte-for-byte identical without dumping a MiB into the message.

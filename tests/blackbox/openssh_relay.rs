@@ -5,14 +5,14 @@
 use std::fs;
 use std::path::Path;
 
+use sockproxy_test_common::sshd::{Sshd, output_with_timeout, user};
+use sockproxy_test_common::{TempDir, random_bytes};
+
 use crate::fake_machined::{FakeMachined, Reply};
 use crate::machine_target::CONTAINER;
 use crate::openssh::{
-    TIMEOUT_SECS, assert_same_file, assert_success, diagnostics, proxy_command, proxy_command_with_run, random_bytes,
-    sshd_behind_mux,
+    TIMEOUT_SECS, assert_same_file, assert_success, diagnostics, proxy_command, proxy_command_with_run, sshd_behind_mux,
 };
-use crate::sshd::{Sshd, output_with_timeout, user};
-use crate::support::TempDir;
 
 /// Not a multiple of any pipe, splice or buffer size.
 const BIG_LEN: usize = (64 << 20) + 4_321;

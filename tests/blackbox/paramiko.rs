@@ -5,9 +5,11 @@
 use std::path::PathBuf;
 use std::process::Command;
 
+use sockproxy_test_common::TempDir;
+use sockproxy_test_common::sshd::{Sshd, output_with_timeout, user};
+
 use crate::openssh::TIMEOUT_SECS;
-use crate::sshd::{Sshd, output_with_timeout, user};
-use crate::support::{TempDir, bin};
+use crate::support::bin;
 
 /// The venv that `make paramiko` (part of `make test`) builds from
 /// tests/paramiko/requirements.txt, or `SSH_SOCKPROXY_PARAMIKO_PYTHON`.

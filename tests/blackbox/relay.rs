@@ -9,7 +9,9 @@ use std::process::{Command, Stdio};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use crate::support::{ChildGuard, PANIC_EXIT, TempDir, bin};
+use sockproxy_test_common::{ChildGuard, TempDir};
+
+use crate::support::{PANIC_EXIT, bin};
 
 /// A target that greets, reads everything until the client's EOF, then
 /// says how much it got and closes: it answers only after a half-close.

@@ -10,7 +10,9 @@ use std::process::{Command, Stdio};
 
 use std::time::Duration;
 
-use crate::support::{Listener, TempDir, assert_connected_to, bin, run_bounded, run_fdpass, unix_host};
+use sockproxy_test_common::TempDir;
+
+use crate::support::{Listener, assert_connected_to, bin, run_bounded, run_fdpass, unix_host};
 
 const NOT_UNIX: &str = "Standard output is not an AF_UNIX socket, so --fdpass cannot pass the connection (ssh needs ProxyUseFdpass yes).\n";
 

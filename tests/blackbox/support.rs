@@ -3,10 +3,11 @@
 use std::io::Read;
 use std::os::fd::OwnedFd;
 use std::os::unix::net::{UnixListener, UnixStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::path::Path;
+use std::process::{Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
+
+use sockproxy_test_common::{ChildGuard, TempDir, scm_rights};
 
 /// The binary under test: cargo builds it with the test's profile, so
 /// `cargo test --release` (as `make test` runs it) tests the shipped binary.
@@ -16,67 +17,6 @@ pub fn bin() -> &'static str {
 
 /// Exit status of the binary's panic handler: no test may ever see it.
 pub const PANIC_EXIT: i32 = 70;
-
-/// A fresh, all-lowercase directory (ssh lowercases `%h`), removed on drop.
-pub struct TempDir(PathBuf);
-
-impl TempDir {
-    pub fn new() -> Self {
-        static COUNTER: AtomicU32 = AtomicU32::new(0);
-        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let path = std::env::temp_dir().join(format!("ssh-sockproxy-test-{}-{n}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&path);
-        std::fs::create_dir_all(&path).expect("create temp dir");
-        TempDir(path)
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.0
-    }
-
-    pub fn join(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// Kills (by PID) and reaps a child when dropped, so a failing test leaves nothing behind.
-pub struct ChildGuard(pub Option<Child>);
-
-impl ChildGuard {
-    /// Waits up to `limit`; panics (after killing it) when the child outlives it.
-    pub fn wait_timeout(&mut self, limit: Duration) -> ExitStatus {
-        let child = self.0.as_mut().expect("child already reaped");
-        let deadline = Instant::now() + limit;
-        loop {
-            if let Some(status) = child.try_wait().expect("try_wait") {
-                self.0 = None;
-                return status;
-            }
-            if Instant::now() > deadline {
-                let _ = child.kill();
-                let _ = child.wait();
-                self.0 = None;
-                panic!("child did not exit within {limit:?}");
-            }
-            std::thread::sleep(Duration::from_millis(5));
-        }
-    }
-}
-
-impl Drop for ChildGuard {
-    fn drop(&mut self) {
-        if let Some(child) = self.0.as_mut() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
 
 /// What one run of the proxy did.
 #[derive(Debug)]
@@ -188,7 +128,7 @@ fn wait_exited_unreaped(pid: u32, limit: Duration) {
 
 /// Receives what OpenSSH's mm_receive_fd would: one byte and at most one fd.
 pub fn recv_with_fd(socket: &UnixStream) -> (Vec<u8>, Option<OwnedFd>) {
-    let mut received = crate::scm_rights::receive(socket).expect("recvmsg");
+    let mut received = scm_rights::receive(socket).expect("recvmsg");
     assert!(!received.truncated, "control data truncated");
     assert!(!received.other_control, "a control message other than SCM_RIGHTS");
     assert!(received.fds.len() <= 1, "proxy sent {} descriptors", received.fds.len());

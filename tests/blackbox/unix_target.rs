@@ -4,7 +4,9 @@ use std::os::unix::net::UnixDatagram;
 use std::path::Path;
 use std::process::Command;
 
-use crate::support::{Listener, TempDir, assert_connected_to, bin, run, run_fdpass, unix_host};
+use sockproxy_test_common::TempDir;
+
+use crate::support::{Listener, assert_connected_to, bin, run, run_fdpass, unix_host};
 
 /// The proxy with `args`, in a private mount namespace prepared by the shell
 /// command `setup` (an empty /proc as in an early initrd, a /run of our own).

@@ -8,7 +8,9 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crate::support::{Listener, Outcome, TempDir, rest_of_stream, run, unix_host};
+use sockproxy_test_common::TempDir;
+
+use crate::support::{Listener, Outcome, rest_of_stream, run, unix_host};
 
 /// One step of the fake multiplexer's script, after it read the request.
 #[derive(Clone, Copy)]

@@ -6,7 +6,9 @@
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::process::Command;
 
-use crate::support::{Outcome, TempDir, bin, run_fdpass};
+use sockproxy_test_common::TempDir;
+
+use crate::support::{Outcome, bin, run_fdpass};
 
 /// Runs `vsock/...` under strace with connect() faked as `inject`
 /// (e.g. `error=ECONNREFUSED`, `retval=0`). Returns the outcome and the trace.

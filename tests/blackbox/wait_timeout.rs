@@ -11,9 +11,11 @@ use std::process::{Command, Stdio};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use sockproxy_test_common::{ChildGuard, TempDir};
+
 use crate::fake_machined::{FakeMachined, Reply};
 use crate::machine_target::CONTAINER;
-use crate::support::{ChildGuard, Listener, Outcome, PANIC_EXIT, TempDir, assert_connected_to, bin, run, run_fdpass};
+use crate::support::{Listener, Outcome, PANIC_EXIT, assert_connected_to, bin, run, run_fdpass};
 
 const GREETING: &[u8] = b"SSH-2.0-guest\r\n";
 

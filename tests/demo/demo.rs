@@ -1,10 +1,8 @@
 //! `make demo`: a throwaway sshd behind an AF_UNIX socket, and a real ssh login through the proxy.
 
-#[path = "../blackbox/sshd.rs"]
-#[allow(dead_code)]
-mod sshd;
-
 use std::process::ExitCode;
+
+use sockproxy_test_common::sshd;
 
 fn main() -> ExitCode {
     let Some(proxy) = std::env::args().nth(1) else {

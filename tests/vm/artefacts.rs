@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use crate::sshd::output_with_timeout;
+use sockproxy_test_common::sshd::output_with_timeout;
 
 /// Overrides the cache directory (default `$HOME/.cache/ssh-sockproxy-vm`).
 pub const CACHE_ENV: &str = "SSH_SOCKPROXY_VM_CACHE";

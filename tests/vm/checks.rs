@@ -7,10 +7,11 @@ use std::process::Output;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use sockproxy_test_common::sshd::{output_with_timeout, user};
+use sockproxy_test_common::{TempDir, random_bytes};
+
 use crate::guest::{GUEST_HOSTNAME, Guest, GuestSsh, PROXY_COMMAND_WITH_STATUS, SESSION_SECS};
 use crate::machine::host_port_path;
-use crate::sshd::output_with_timeout;
-use crate::support::TempDir;
 
 /// What every check may use.
 pub struct Context<'a> {
@@ -90,7 +91,7 @@ fn scp_round_trip(cx: &Context, mode: &str) {
 
 /// Our binary in the guest reaches the host's sshd over the guest kernel's AF_VSOCK.
 fn guest_to_host(cx: &Context, target: &str) {
-    let destination = format!("{}@{target}", crate::sshd::user());
+    let destination = format!("{}@{target}", user());
     let ssh = GuestSsh::new(&destination, "cat /proc/sys/kernel/osrelease /proc/sys/kernel/hostname");
     let output = cx.guest.run(&ssh.command_line());
     let host = |key: &str| fs::read_to_string(format!("/proc/sys/kernel/{key}")).expect("read host kernel info");
@@ -170,7 +171,7 @@ fn copy_then_shutdown(mut from: UnixStream, mut to: UnixStream) {
 fn wait_for_late_host_listener(cx: &Context) {
     let forwarder =
         forward_after(Duration::from_secs(3), host_port_path(cx.dir.path(), 2222), cx.guest.sshd.socket_path());
-    let destination = format!("{}@vsock/2", crate::sshd::user());
+    let destination = format!("{}@vsock/2", user());
     let ssh = GuestSsh {
         proxy_command: "/bin/ssh-sockproxy -v --wait=60 %h %p",
         port: 2222,
@@ -204,7 +205,7 @@ fn host_to_guest_relay(cx: &Context) {
 }
 
 fn guest_to_host_relay(cx: &Context) {
-    let destination = format!("{}@vsock/2", crate::sshd::user());
+    let destination = format!("{}@vsock/2", user());
     let ssh = GuestSsh { fdpass: false, ..GuestSsh::new(&destination, "echo relayed from the guest") };
     let output = cx.guest.run(&ssh.command_line());
     assert_output(
@@ -226,18 +227,4 @@ fn guest_loopback_relay(cx: &Context) {
         &format!("{GUEST_HOSTNAME}\n"),
         "",
     );
-}
-
-/// Pseudo-random, incompressible test data (xorshift64), deterministic per `seed`.
-fn random_bytes(len: usize, seed: u64) -> Vec<u8> {
-    let mut state = seed | 1;
-    let mut data = Vec::with_capacity(len + 8);
-    while data.len() < len {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        data.extend_from_slice(&state.to_le_bytes());
-    }
-    data.truncate(len);
-    data
 }

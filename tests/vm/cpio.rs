@@ -44,7 +44,7 @@ fn pad(out: &mut Vec<u8>) {
 #[test]
 fn busybox_cpio_reads_it_back() {
     use std::os::unix::fs::PermissionsExt;
-    let dir = crate::support::TempDir::new();
+    let dir = sockproxy_test_common::TempDir::new();
     let archive = archive(&[
         Entry { path: "key", mode: 0o600, data: b"secret\n" },
         Entry { path: "bin", mode: 0o755, data: b"\x7fELF and an odd length" },

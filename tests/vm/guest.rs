@@ -2,8 +2,9 @@
 
 use std::process::Output;
 
+use sockproxy_test_common::sshd::{Sshd, output_with_timeout};
+
 use crate::machine::Vm;
-use crate::sshd::{Sshd, output_with_timeout};
 
 /// Where the run's overlay puts the client key in the guest (the binary goes to /bin).
 pub const GUEST_KEY: &str = "/root/.ssh/id_ed25519";

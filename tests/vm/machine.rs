@@ -7,8 +7,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
+use sockproxy_test_common::ChildGuard;
+
 use crate::artefacts::Artefacts;
-use crate::support::ChildGuard;
 
 /// The guest's CID; the host is CID 2 as always.
 pub const GUEST_CID: u32 = 4;

@@ -3,15 +3,6 @@
 //! This machine is a VM itself and never opens AF_VSOCK connections: the `vsock/`
 //! targets run only inside the guest, which QEMU boots under TCG (or hardware KVM).
 
-#[path = "../blackbox/scm_rights.rs"]
-mod scm_rights;
-#[path = "../blackbox/sshd.rs"]
-#[allow(dead_code)]
-mod sshd;
-#[path = "../blackbox/support.rs"]
-#[allow(dead_code)]
-mod support;
-
 mod artefacts;
 mod checks;
 mod cpio;
@@ -23,11 +14,12 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
+use sockproxy_test_common::TempDir;
+use sockproxy_test_common::sshd::Sshd;
+
 use checks::{CHECKS, Context};
 use guest::Guest;
 use machine::Vm;
-use sshd::Sshd;
-use support::TempDir;
 
 #[test]
 fn nested_vm_vsock_end_to_end() {

@@ -3,8 +3,9 @@
 use std::path::Path;
 use std::process::Command;
 
+use sockproxy_test_common::TempDir;
+
 use super::{files, make, read, repo, require_tool, run_quietly};
-use crate::support::TempDir;
 
 /// buildah with its image store inside `dir`, not the machine's.
 fn buildah(dir: &Path, args: &[&str]) -> String {

@@ -3,8 +3,9 @@
 use std::fs;
 use std::path::Path;
 
+use sockproxy_test_common::TempDir;
+
 use super::{DROPIN, files, make, read};
-use crate::support::TempDir;
 
 const PRISTINE: &str = "usr/local/share/ssh-sockproxy/20-ssh-sockproxy.conf";
 

@@ -5,8 +5,9 @@ use std::os::unix::fs::symlink;
 use std::path::Path;
 use std::process::Command;
 
+use sockproxy_test_common::TempDir;
+
 use super::{make, read, require_tool, run_quietly};
-use crate::support::TempDir;
 
 /// dracut's own files; the test builds with them plus our module.
 const DRACUT_BASE: &str = "/usr/lib/dracut";

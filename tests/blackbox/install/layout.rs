@@ -4,8 +4,10 @@ use std::fs;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
+use sockproxy_test_common::TempDir;
+
 use super::{DROPIN, files, make, print_ssh_config, read, repo, run_quietly};
-use crate::support::{TempDir, bin};
+use crate::support::bin;
 
 /// The options the drop-in sets, as `ssh -G -F config host` resolves them, sorted.
 fn resolved(config: &Path, host: &str) -> Vec<String> {

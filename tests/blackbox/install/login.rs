@@ -4,9 +4,10 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+use sockproxy_test_common::TempDir;
+use sockproxy_test_common::sshd::{Sshd, user};
+
 use super::{both, make, print_ssh_config, read, run};
-use crate::sshd::{Sshd, user};
-use crate::support::TempDir;
 
 /// Installs with DESTDIR empty, so that the drop-in names the real path of
 /// the copy: under a PREFIX with a space and a `%`, which ssh_config needs

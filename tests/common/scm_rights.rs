@@ -1,11 +1,9 @@
-//! Receiving as OpenSSH's mm_receive_fd does: one data byte and whatever
-//! descriptors arrive with it in SCM_RIGHTS messages. Shared by the black-box
-//! tests and the bench (tests/bench), which judge the result each their way.
+//! Receiving as OpenSSH's mm_receive_fd does: one data byte and whatever descriptors arrive with it in SCM_RIGHTS.
 
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::net::UnixStream;
 
-/// What one recvmsg brought.
+/// What one recvmsg brought, for each caller to judge its own way.
 pub struct Received {
     /// The data byte, or nothing at end of stream.
     pub bytes: Vec<u8>,
