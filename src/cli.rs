@@ -200,11 +200,7 @@ mod tests {
 
     #[test]
     fn messages() {
-        let message = |problem: CliProblem| {
-            let mut line = Line::default();
-            problem.describe(&mut line);
-            String::from_utf8(line.finish().to_vec()).unwrap()
-        };
+        let message = |problem: CliProblem| crate::line::render(|line| problem.describe(line));
         assert_eq!(message(CliProblem::ArgumentCount), "Expected two arguments: host and port.\n");
         assert_eq!(message(CliProblem::UnknownOption(b"--frob")), "Unknown option: --frob (see --help)\n");
         assert_eq!(

@@ -81,17 +81,8 @@ fn scope_is_transient(problem: &ScopeProblem) -> bool {
     }
 }
 
-macro_rules! from_problem {
-    ($($variant:ident($problem:ty)),* $(,)?) => {$(
-        impl<'a> From<$problem> for Failure<'a> {
-            fn from(problem: $problem) -> Self {
-                Self::$variant(problem.into())
-            }
-        }
-    )*};
-}
-
-from_problem!(
+wrap_problems!(
+    Failure:
     Cli(CliProblem<'a>),
     Target(TargetProblem<'a>),
     Target(UnixProblem<'a>),

@@ -29,6 +29,19 @@
     )
 )]
 
+/// `impl From<PROBLEM> for WRAPPER` for each `VARIANT(PROBLEM)`: the wrapper
+/// holds the problem in that variant, converted with `into()` (a kind's
+/// problem goes into Failure through TargetProblem).
+macro_rules! wrap_problems {
+    ($wrapper:ident: $($variant:ident($problem:ty)),* $(,)?) => {$(
+        impl<'a> From<$problem> for $wrapper<'a> {
+            fn from(problem: $problem) -> Self {
+                Self::$variant(problem.into())
+            }
+        }
+    )*};
+}
+
 pub mod array_buf;
 pub mod attempts;
 pub mod cli;

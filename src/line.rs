@@ -90,14 +90,21 @@ impl Line {
     }
 }
 
+/// The line that `describe` writes, finished, as text: for the message tests
+/// of every feature.
+#[cfg(test)]
+pub fn render(describe: impl FnOnce(&mut Line)) -> String {
+    let mut line = Line::default();
+    describe(&mut line);
+    String::from_utf8(line.finish().to_vec()).unwrap()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn render(build: impl FnOnce(&mut Line)) -> Vec<u8> {
-        let mut line = Line::default();
-        build(&mut line);
-        line.finish().to_vec()
+        super::render(build).into_bytes()
     }
 
     #[test]

@@ -26,11 +26,7 @@ mod tests {
 
     #[test]
     fn messages() {
-        let message = |problem: RelayProblem| {
-            let mut line = Line::default();
-            problem.describe(&mut line);
-            String::from_utf8(line.finish().to_vec()).unwrap()
-        };
+        let message = |problem: RelayProblem| crate::line::render(|line| problem.describe(line));
         assert_eq!(
             message(RelayProblem { to_target: true, errno: 104 }),
             "Failed to relay from ssh to the target: Connection reset by peer\n"

@@ -118,11 +118,7 @@ mod tests {
 
     #[test]
     fn messages() {
-        let message = |problem: SshConfigProblem| {
-            let mut line = Line::default();
-            problem.describe(&mut line);
-            String::from_utf8(line.finish().to_vec()).unwrap()
-        };
+        let message = |problem: SshConfigProblem| crate::line::render(|line| problem.describe(line));
         assert_eq!(
             message(SshConfigProblem::OwnPath(2)),
             "Failed to find the path of this binary (/proc/self/exe): No such file or directory; run it by its absolute path\n"

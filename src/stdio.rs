@@ -43,11 +43,7 @@ mod tests {
 
     #[test]
     fn messages() {
-        let message = |problem: StdioProblem| {
-            let mut line = Line::default();
-            problem.describe(&mut line);
-            String::from_utf8(line.finish().to_vec()).unwrap()
-        };
+        let message = |problem: StdioProblem| crate::line::render(|line| problem.describe(line));
         let cases: &[(StdioProblem, &str)] = &[
             (StdioProblem::Closed(STDIN), "Standard input (fd 0) is closed.\n"),
             (StdioProblem::Closed(STDOUT), "Standard output (fd 1) is closed.\n"),

@@ -454,9 +454,7 @@ mod tests {
     }
 
     fn message(problem: MachineProblem) -> String {
-        let mut line = Line::default();
-        problem.describe(&mut line);
-        String::from_utf8(line.finish().to_vec()).unwrap()
+        crate::line::render(|line| problem.describe(line))
     }
 
     fn text(bytes: &[u8]) -> Text<32> {

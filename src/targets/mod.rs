@@ -56,29 +56,13 @@ impl TargetProblem<'_> {
     }
 }
 
-impl<'a> From<UnixProblem<'a>> for TargetProblem<'a> {
-    fn from(problem: UnixProblem<'a>) -> Self {
-        Self::Unix(problem)
-    }
-}
-
-impl<'a> From<VsockProblem<'a>> for TargetProblem<'a> {
-    fn from(problem: VsockProblem<'a>) -> Self {
-        Self::Vsock(problem)
-    }
-}
-
-impl<'a> From<MuxFailure<'a>> for TargetProblem<'a> {
-    fn from(problem: MuxFailure<'a>) -> Self {
-        Self::Mux(problem)
-    }
-}
-
-impl<'a> From<MachineProblem<'a>> for TargetProblem<'a> {
-    fn from(problem: MachineProblem<'a>) -> Self {
-        Self::Machine(problem)
-    }
-}
+wrap_problems!(
+    TargetProblem:
+    Unix(UnixProblem<'a>),
+    Vsock(VsockProblem<'a>),
+    Mux(MuxFailure<'a>),
+    Machine(MachineProblem<'a>),
+);
 
 /// Parses HOST (and PORT where the target uses it). Prefixes match exactly and
 /// case-sensitively; only the first separator splits, the rest is taken as is.

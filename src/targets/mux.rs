@@ -252,11 +252,7 @@ mod tests {
     #[test]
     fn messages() {
         let address = UnixAddress::Path(UnixPath { add_root: true, written: b"run/vm.sock" });
-        let message = |problem| {
-            let mut line = Line::default();
-            MuxFailure { address, port: 22, problem }.describe(&mut line);
-            String::from_utf8(line.finish().to_vec()).unwrap()
-        };
+        let message = |problem| crate::line::render(|line| MuxFailure { address, port: 22, problem }.describe(line));
         let cases: &[(MuxProblem, &str)] = &[
             (MuxProblem::NotOpen, "Port 22 on /run/vm.sock is not open\n"),
             (

@@ -205,9 +205,7 @@ mod tests {
     }
 
     fn message(problem: UnixProblem) -> String {
-        let mut line = Line::default();
-        problem.describe(&mut line);
-        String::from_utf8(line.finish().to_vec()).unwrap()
+        crate::line::render(|line| problem.describe(line))
     }
 
     #[test]

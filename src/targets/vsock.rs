@@ -143,11 +143,7 @@ mod tests {
 
     #[test]
     fn messages() {
-        let message = |problem: VsockProblem| {
-            let mut line = Line::default();
-            problem.describe(&mut line);
-            String::from_utf8(line.finish().to_vec()).unwrap()
-        };
+        let message = |problem: VsockProblem| crate::line::render(|line| problem.describe(line));
         let cases: &[(VsockProblem, &str)] = &[
             (VsockProblem::CidAny, "Cannot use VMADDR_CID_ANY to connect to a remote host.\n"),
             (VsockProblem::BadCid(b"x"), "Failed to parse vsock cid: x\n"),
