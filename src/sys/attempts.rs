@@ -14,7 +14,8 @@ use crate::failure::Failure;
 use crate::line::{LINE_CAPACITY, Line};
 use crate::notice::Notice;
 use crate::sys::deadline::Deadline;
-use crate::sys::rt::syscall::{self, Action, SIGALRM};
+use crate::sys::rt::signal::{self, Action, SIGALRM};
+use crate::sys::rt::syscall;
 use crate::sys::stdio::notify;
 
 /// Runs `attempt` once, or with `--wait` until it succeeds, fails for good
@@ -87,10 +88,10 @@ fn arm_timeout(seconds: u32) {
     message.clear();
     let _ = message.push(line.finish());
     // SAFETY: the handler only writes and exits, both async-signal-safe.
-    unsafe { syscall::set_action(SIGALRM, Action::Handle(on_alarm)) };
-    syscall::alarm(seconds);
+    unsafe { signal::set_action(SIGALRM, Action::Handle(on_alarm)) };
+    signal::alarm(seconds);
 }
 
 fn disarm_timeout() {
-    syscall::alarm(0);
+    signal::alarm(0);
 }

@@ -11,7 +11,7 @@ use rustix::net::{SendFlags, Shutdown, send, shutdown};
 use rustix::pipe::{SpliceFlags, splice};
 
 use crate::relay::RelayProblem;
-use crate::sys::rt::syscall::{self, Action, SIGPIPE};
+use crate::sys::rt::signal::{self, Action, SIGPIPE};
 
 /// Most bytes one splice call may move: a pipe holds 64 KiB by default.
 const SPLICE_CHUNK: usize = 1 << 20;
@@ -183,7 +183,7 @@ impl<'a> Flow<'a> {
 pub fn relay(socket: OwnedFd, stdin: BorrowedFd<'_>, stdout: BorrowedFd<'_>) -> Result<(), RelayProblem> {
     // SAFETY: SIG_IGN installs no handler. A reader of stdout that went away
     // then shows up as EPIPE from write or splice, which we report.
-    unsafe { syscall::set_action(SIGPIPE, Action::Ignore) };
+    unsafe { signal::set_action(SIGPIPE, Action::Ignore) };
     // Our own socket only: stdin and stdout may be shared with ssh.
     fcntl_setfl(&socket, OFlags::NONBLOCK)
         .map_err(|errno| RelayProblem { to_target: true, errno: errno.raw_os_error() })?;

@@ -1,0 +1,109 @@
+//! Signals: what one does (set_action), the mask (set_mask) and SIGALRM
+//! after a time (alarm). rustix keeps sigaction in its doc-hidden runtime
+//! module and has neither sigprocmask nor alarm/setitimer.
+
+use core::arch::global_asm;
+use core::ffi::c_int;
+use core::mem::size_of;
+
+use linux_raw_sys::general::{
+    __NR_rt_sigaction, __NR_rt_sigprocmask, __NR_rt_sigreturn, __NR_setitimer, ITIMER_REAL, SA_RESTORER, itimerval,
+    timeval,
+};
+
+use super::syscall::syscall4;
+
+pub use linux_raw_sys::general::{SIG_BLOCK, SIG_SETMASK, SIG_UNBLOCK, SIGALRM, SIGPIPE};
+
+/// `struct sigaction` as the x86-64 kernel takes it (linux-raw-sys's
+/// kernel_sigaction, with the handler as a plain address so that SIG_IGN fits).
+#[repr(C)]
+struct KernelSigaction {
+    handler: usize,
+    flags: u64,
+    restorer: usize,
+    mask: u64,
+}
+
+const _: () = assert!(size_of::<KernelSigaction>() == size_of::<linux_raw_sys::general::kernel_sigaction>());
+
+/// What a signal is to do.
+pub enum Action {
+    /// SIG_IGN.
+    Ignore,
+    /// Run this handler, which ends the process and so never returns.
+    Handle(extern "C" fn(c_int) -> !),
+}
+
+// sockproxy_restore_rt: rt_sigreturn, where a returning handler would go.
+// Ours never return, but the x86-64 kernel delivers no signal whose action
+// lacks SA_RESTORER (setting up the signal frame fails, and the process gets
+// SIGSEGV instead). global_asm rather than a naked function: those need
+// Rust 1.88.
+global_asm!(
+    ".pushsection .text.sockproxy_restore_rt,\"ax\",@progbits",
+    "sockproxy_restore_rt:",
+    "mov eax, {nr}",
+    "syscall",
+    ".popsection",
+    nr = const __NR_rt_sigreturn,
+);
+
+unsafe extern "C" {
+    fn sockproxy_restore_rt();
+}
+
+/// Sets what `signal` does. rt_sigaction cannot fail for SIGPIPE and SIGALRM.
+///
+/// # Safety
+/// A handler may run between any two instructions: it must do only what is
+/// async-signal-safe.
+pub unsafe fn set_action(signal: u32, action: Action) {
+    let handler = match action {
+        Action::Ignore => 1,
+        Action::Handle(handler) => handler as usize,
+    };
+    let new = KernelSigaction {
+        handler,
+        flags: u64::from(SA_RESTORER),
+        restorer: sockproxy_restore_rt as *const () as usize,
+        mask: 0,
+    };
+    // SAFETY: `new` is a valid kernel sigaction, alive across the call; no old
+    // action is asked for; the mask is 8 bytes. The handler is the caller's.
+    unsafe { syscall4(__NR_rt_sigaction, signal as usize, (&raw const new) as usize, 0, size_of::<u64>()) };
+}
+
+/// Sets the signal mask as `how` (SIG_BLOCK, SIG_UNBLOCK or SIG_SETMASK) says
+/// with `set` (bit `n - 1` is signal `n`); returns the mask before. It cannot
+/// fail with these arguments.
+pub fn set_mask(how: u32, set: u64) -> u64 {
+    let mut old: u64 = 0;
+    // SAFETY: both masks are 8 bytes, alive across the call.
+    unsafe {
+        syscall4(
+            __NR_rt_sigprocmask,
+            how as usize,
+            (&raw const set) as usize,
+            (&raw mut old) as usize,
+            size_of::<u64>(),
+        )
+    };
+    old
+}
+
+/// The bit of `signal` (1 to 64) in a signal mask.
+pub const fn mask_of(signal: u32) -> u64 {
+    1u64.wrapping_shl(signal.wrapping_sub(1))
+}
+
+/// SIGALRM after `seconds` (setitimer, which every architecture has, unlike
+/// alarm), or no pending alarm for 0.
+pub fn alarm(seconds: u32) {
+    let zero = timeval { tv_sec: 0, tv_usec: 0 };
+    let value = timeval { tv_sec: seconds.into(), tv_usec: 0 };
+    let timer = itimerval { it_interval: zero, it_value: value };
+    // SAFETY: `timer` is a valid itimerval, alive across the call; no old
+    // value is asked for.
+    unsafe { syscall4(__NR_setitimer, ITIMER_REAL as usize, (&raw const timer) as usize, 0, 0) };
+}
