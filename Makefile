@@ -3,9 +3,10 @@
 TARGET      := x86_64-unknown-linux-musl
 BIN         := target/$(TARGET)/release/ssh-sockproxy
 # Bytes the stripped binary may take; `make size` (part of `make test`) fails above it.
-# 30 KiB: 30,200 bytes before the code was re-filed by feature, 30,688 after
-# (README, Size), with 32 bytes of room.
-SIZE_BUDGET := 30720
+# 30,200 bytes before the code was re-filed by feature, 30,688 after (README,
+# Size); alarm by setitimer +24, the drop-in's User root and %n +16: 30,728,
+# with 24 bytes of room.
+SIZE_BUDGET := 30752
 
 # Install layout, GNU names. The binary goes to BINDIR; a distribution that
 # keeps it out of PATH (upstream's is /usr/lib/systemd/systemd-ssh-proxy) passes
@@ -39,7 +40,7 @@ build:
 # ssh/sshd) and the nested-VM vsock tests (vm-test); needs root for sshd and
 # mount namespaces. Then the fuzz and bench smoke runs, the size and the
 # panic-site checks.
-test: lint build paramiko
+test: lint build dropin paramiko
 	$(CARGO) test --release --locked
 	$(MAKE) --no-print-directory fuzz-smoke
 	$(MAKE) --no-print-directory bench-smoke

@@ -104,15 +104,18 @@ mod tests {
         let text = fragment(&crate::texts::ssh_config(), b"/usr/bin/ssh-sockproxy").concat();
         let text = String::from_utf8(text).unwrap();
         assert!(text.contains(
-            "Host .host machine/.host\n    ProxyCommand /usr/bin/ssh-sockproxy unix/run/ssh-unix-local/socket %p\n"
+            "Host .host machine/.host machine%.host\n    ProxyCommand /usr/bin/ssh-sockproxy unix/run/ssh-unix-local/socket %p\n"
         ));
         assert!(text.contains(
-            "Host unix/* unix%* vsock/* vsock%* vsock-mux/* vsock-mux%* machine/* machine%*\n    ProxyCommand /usr/bin/ssh-sockproxy %h %p\n"
+            "Host unix/* unix%* vsock/* vsock%* vsock-mux/* vsock-mux%* machine/* machine%* !machine/.host !machine%.host\n    ProxyCommand /usr/bin/ssh-sockproxy %n %p\n"
         ));
         assert_eq!(text.matches("    ProxyUseFdpass yes\n").count(), 2);
         assert_eq!(text.matches("    StrictHostKeyChecking no\n").count(), 2);
         assert_eq!(text.matches("    UserKnownHostsFile /dev/null\n").count(), 2);
         assert_eq!(text.matches("    CheckHostIP no\n").count(), 2);
+        // Only the VM and container block: `.host` is this machine, where one is oneself.
+        assert!(text.ends_with("    User root\n"));
+        assert_eq!(text.matches("    User ").count(), 1);
         assert!(text.ends_with('\n'));
     }
 

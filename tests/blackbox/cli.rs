@@ -11,7 +11,7 @@ fn help_is_usage_and_ssh_config_on_stdout() {
     assert!(out.stderr.is_empty());
     let text = String::from_utf8(out.stdout).expect("utf-8 help");
     assert!(text.starts_with("Usage: ssh-sockproxy [OPTIONS] HOST PORT\n"), "{text}");
-    for needle in ["unix/PATH", "vsock/CID", ".host", "ProxyCommand", "ProxyUseFdpass yes", "%h %p"] {
+    for needle in ["unix/PATH", "vsock/CID", ".host", "ProxyCommand", "ProxyUseFdpass yes", "%n %p"] {
         assert!(text.contains(needle), "help lacks {needle:?}:\n{text}");
     }
 }

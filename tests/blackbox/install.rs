@@ -29,7 +29,8 @@ pub const DROPIN: &str = "etc/ssh/ssh_config.d/20-ssh-sockproxy.conf";
 /// Runs `make ARGS` in the source tree and returns its stdout; panics with
 /// stdout and stderr unless it succeeds. BIN is the binary under test and
 /// CARGO=true skips the build: cargo test built BIN already, and a nested
-/// cargo would rebuild it under other tests' feet if anything had changed.
+/// cargo would rebuild it under other tests' feet if anything had changed
+/// (`make test` builds the drop-in writer, `make dropin`, before the tests).
 pub fn make(args: &[&str]) -> String {
     let mut command = Command::new("make");
     command.arg("-C").arg(repo()).args(["--no-print-directory", "CARGO=true", &format!("BIN={}", bin())]).args(args);

@@ -45,7 +45,7 @@ fn containerfile_builds_a_scratch_image_that_runs() {
     let root = Path::new(root.trim());
     assert_eq!(files(root), ["etc/ssh/ssh_config.d/20-ssh-sockproxy.conf 644", "usr/bin/ssh-sockproxy 755"]);
     let dropin = read(&root.join("etc/ssh/ssh_config.d/20-ssh-sockproxy.conf"));
-    assert!(dropin.contains("    ProxyCommand /usr/bin/ssh-sockproxy %h %p\n"), "{dropin}");
+    assert!(dropin.contains("    ProxyCommand /usr/bin/ssh-sockproxy %n %p\n"), "{dropin}");
 
     let in_image = |args: &[&str]| {
         let run = ["run", "--isolation", "chroot", container, "--", "/usr/bin/ssh-sockproxy"];

@@ -61,7 +61,7 @@ fn admin_edits_survive_install_and_uninstall() {
     let out = tree.make(&["install"]);
     assert!(!out.contains("Kept"), "{out}");
     let ours = tree.dropin();
-    assert!(ours.contains("ProxyCommand /usr/local/bin/ssh-sockproxy %h %p\n"), "{ours}");
+    assert!(ours.contains("ProxyCommand /usr/local/bin/ssh-sockproxy %n %p\n"), "{ours}");
 
     // Reinstalling over our own file replaces it silently.
     let out = tree.make(&["install"]);
@@ -107,7 +107,7 @@ fn unchanged_dropin_follows_upgrades() {
     let out = tree.make(&["install", "BINDIR=/opt/sockproxy/bin"]);
     assert!(!out.contains("Kept"), "{out}");
     let moved = tree.dropin();
-    assert!(moved.contains("ProxyCommand /opt/sockproxy/bin/ssh-sockproxy %h %p\n"), "{moved}");
+    assert!(moved.contains("ProxyCommand /opt/sockproxy/bin/ssh-sockproxy %n %p\n"), "{moved}");
     assert!(!tree.new_file().exists());
 
     // A file equal to what install would write is ours even without a pristine copy,

@@ -1,6 +1,7 @@
 //! Where `make install` puts what under DESTDIR, what ssh makes of the drop-in, and `make uninstall`.
 
 use std::fs;
+use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
@@ -70,9 +71,9 @@ fn default_layout_under_destdir() {
         "machine/foo",
         "machine%foo",
     ] {
-        assert_eq!(resolved(&config, host), proxied("/usr/local/bin/ssh-sockproxy %h %p"), "ssh -G {host}");
+        assert_eq!(resolved(&config, host), proxied("/usr/local/bin/ssh-sockproxy %n %p"), "ssh -G {host}");
     }
-    for host in [".host", "machine/.host"] {
+    for host in [".host", "machine/.host", "machine%.host"] {
         assert_eq!(
             resolved(&config, host),
             proxied("/usr/local/bin/ssh-sockproxy unix/run/ssh-unix-local/socket %p"),
@@ -133,4 +134,40 @@ fn packager_layout_in_libexec_with_initrd_hooks() {
 
     make(&[&["uninstall"], &vars[..]].concat());
     assert_eq!(files(dir.path()), Vec::<String>::new());
+}
+
+/// The user `ssh -G` settles on for `host`, run as `nobody` so that a default
+/// of root is told apart from the caller's own name.
+fn user_for(config: &Path, args: &[&str], host: &str) -> String {
+    let mut command = Command::new("setpriv");
+    command
+        .args(["--reuid=nobody", "--regid=nogroup", "--clear-groups", "--", "ssh", "-G", "-T", "-F"])
+        .arg(config)
+        .args(args)
+        .arg(host)
+        .stdin(Stdio::null());
+    let settings = run_quietly(command);
+    let user = settings.lines().find_map(|line| line.strip_prefix("user ")).map(str::to_owned);
+    user.unwrap_or_else(|| panic!("ssh -G {host} names no user:\n{settings}"))
+}
+
+#[test]
+fn vms_and_containers_log_in_as_root_unless_a_user_is_given() {
+    let dir = TempDir::new();
+    make(&["install", &format!("DESTDIR={}", dir.path().display())]);
+    let dropin = dir.join(DROPIN);
+    fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
+    for host in ["vsock/7", "vsock%7", "unix/run/x.sock", "vsock-mux%run/vm.vsock", "machine/foo", "machine%foo"] {
+        assert_eq!(user_for(&dropin, &[], host), "root", "ssh -G {host}");
+        assert_eq!(user_for(&dropin, &[], &format!("alice@{host}")), "alice", "ssh -G alice@{host}");
+        assert_eq!(user_for(&dropin, &["-l", "bob"], host), "bob", "ssh -G -l bob {host}");
+    }
+    // `.host` is this machine: there one logs in as oneself.
+    for host in [".host", "machine/.host", "machine%.host"] {
+        assert_eq!(user_for(&dropin, &[], host), "nobody", "ssh -G {host}");
+    }
+    // A user set before the drop-in is read wins, as ssh's first value always does.
+    let config = dir.join("config");
+    fs::write(&config, format!("Host *\n    User carol\n\nInclude {}\n", dropin.display())).unwrap();
+    assert_eq!(user_for(&config, &[], "vsock/7"), "carol");
 }

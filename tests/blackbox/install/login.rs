@@ -19,7 +19,7 @@ fn install_into(dir: &Path) -> (PathBuf, PathBuf) {
     let installed = prefix.join("bin/ssh-sockproxy");
     let text = read(&dropin);
     let quoted = format!("'{}'", installed.display().to_string().replace('%', "%%"));
-    assert!(text.contains(&format!("\n    ProxyCommand {quoted} %h %p\n")), "{text}");
+    assert!(text.contains(&format!("\n    ProxyCommand {quoted} %n %p\n")), "{text}");
     assert_eq!(text, print_ssh_config(&installed), "the drop-in differs from the installed copy's own");
     (dropin, installed)
 }
@@ -121,4 +121,16 @@ fn alias_with_its_own_proxy_command_copies_files() {
     let hosts = read(&known_hosts);
     assert_eq!(hosts.lines().count(), 1, "{hosts}");
     assert!(hosts.starts_with("app ssh-ed25519 "), "{hosts}");
+}
+
+#[test]
+fn the_path_keeps_the_case_it_was_typed_in() {
+    let dir = TempDir::new();
+    let (dropin, _) = install_into(dir.path());
+    // ssh lowercases %h: with it, the proxy would reach the decoy at case/s.
+    let sshd = Sshd::start_at(dir.path(), &dir.join("Case/s"));
+    fs::create_dir_all(dir.join("case")).unwrap();
+    let _decoy = std::os::unix::net::UnixListener::bind(dir.join("case/s")).unwrap();
+    let destination = format!("{}@unix/{}", user(), sshd.socket_path().display());
+    assert_echoed_ok(ssh(&dropin, &sshd, &destination), &sshd);
 }
