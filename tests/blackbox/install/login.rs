@@ -134,3 +134,27 @@ fn the_path_keeps_the_case_it_was_typed_in() {
     let destination = format!("{}@unix/{}", user(), sshd.socket_path().display());
     assert_echoed_ok(ssh(&dropin, &sshd, &destination), &sshd);
 }
+
+#[test]
+fn control_master_sessions_go_through_the_dropin() {
+    let dir = TempDir::new();
+    let (dropin, _) = install_into(dir.path());
+    let sshd = Sshd::start_at(dir.path(), &dir.join("Master/s"));
+    let destination = format!("{}@unix%{}", user(), sshd.socket_path().display());
+    let control_path = format!("ControlPath={}", dir.join("cm").display());
+    let master = ["-o", "ControlMaster=auto", "-o", "ControlPersist=60", "-o", control_path.as_str()];
+    let with_master = |control: &[&str]| {
+        let mut command = Command::new("ssh");
+        command.arg("-F").arg(&dropin).arg("-i").arg(sshd.client_key());
+        command.args(["-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes"]).args(master).args(control);
+        command.args([destination.as_str(), "echo", "ok"]).stdin(Stdio::null());
+        command
+    };
+    // The first session starts the master through the proxy, the second rides on it.
+    assert_echoed_ok(with_master(&[]), &sshd);
+    let check = run(with_master(&["-O", "check"]));
+    assert_echoed_ok(with_master(&[]), &sshd);
+    let stop = run(with_master(&["-O", "exit"]));
+    assert!(check.status.success(), "no master after the first session: {}", both(&check));
+    assert!(stop.status.success(), "ssh -O exit: {}", both(&stop));
+}
