@@ -17,6 +17,9 @@ pub const REQUEST_CAPACITY: usize = 64 + 6 * NAME_MAX;
 /// Replies larger than this are refused.
 pub const REPLY_CAPACITY: usize = 64 * 1024;
 
+/// Room for one reply.
+pub type ReplyBuffer = [u8; REPLY_CAPACITY];
+
 /// True for names machined can hold (systemd's `hostname_is_valid`): `.host`,
 /// or dot-separated labels of ASCII letters, digits and `-`, no label starting
 /// or ending with `-`, at most 64 bytes.

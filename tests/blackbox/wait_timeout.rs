@@ -174,13 +174,13 @@ fn wait_for_a_machine_that_registers_late() {
 }
 
 /// An AF_UNIX listener whose backlog is full: the next connect blocks.
-struct FullBacklog {
+pub struct FullBacklog {
     _listener: OwnedFd,
     _queued: UnixStream,
 }
 
 impl FullBacklog {
-    fn bind(path: &Path) -> FullBacklog {
+    pub fn bind(path: &Path) -> FullBacklog {
         // std listens with a backlog of 128; a full queue needs listen(fd, 0).
         // SAFETY: plain socket calls on a fresh descriptor and a valid sockaddr_un.
         let listener = unsafe {
