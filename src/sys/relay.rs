@@ -195,10 +195,6 @@ pub fn relay(
     // Our own socket only: stdin and stdout may be shared with ssh.
     fcntl_setfl(&socket, OFlags::NONBLOCK)
         .map_err(|errno| RelayProblem { to_target: true, errno: errno.raw_os_error() })?;
-    // The relay lasts as long as the session: leave the socket's directory,
-    // where a long path may have taken us, so that it does not stay busy
-    // (an unmount would fail).
-    let _ = rustix::process::chdir(c"/");
     let target = socket.as_fd();
     let mut flows =
         [Flow::new(stdin, target, true, file_type(stdin)), Flow::new(target, stdout, false, file_type(stdout))];

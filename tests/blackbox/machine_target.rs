@@ -40,7 +40,7 @@ fn run_in(run_dir: &Path, xdg: Option<&Path>, args: &[&str]) -> Outcome {
 pub fn nspawn_socket(run_dir: &Path, name: &str) -> Listener {
     let dir = run_dir.join(format!("systemd/nspawn/{name}/unix-export"));
     std::fs::create_dir_all(&dir).unwrap();
-    Listener::bind(&dir.join("ssh"))
+    Listener::bind_long(&dir.join("ssh"))
 }
 
 #[test]
@@ -81,6 +81,24 @@ fn container_in_the_user_scope_uses_its_runtime_dir() {
     let listener = nspawn_socket(user.path(), "ct");
     let out = run_in(run.path(), Some(user.path()), &["machine/ct", "22"]);
     assert_connected_to(out.assert_handoff(), &listener);
+}
+
+/// A relative XDG_RUNTIME_DIR whose machined and nspawn paths are both
+/// longer than sun_path: asking machined must leave the working directory
+/// where the container's path is then resolved from, with /proc and without.
+#[test]
+fn long_relative_runtime_dir() {
+    let no_proc: &[&str] = &["sh", "-c", "mount -t tmpfs none /proc && exec \"$0\" \"$@\""];
+    for wrapper in [&[][..], no_proc] {
+        let run = TempDir::new();
+        let base = TempDir::new();
+        let relative = "r".repeat(80);
+        let _machined = FakeMachined::start(&base.join(&relative), &[Reply::Json(CONTAINER)]);
+        let listener = nspawn_socket(&base.join(&relative), "ct");
+        let mut command = command(run.path(), Some(Path::new(&relative)), wrapper, &["machine/ct", "22"]);
+        command.current_dir(base.path());
+        assert_connected_to(run_fdpass(command).assert_handoff(), &listener);
+    }
 }
 
 #[test]

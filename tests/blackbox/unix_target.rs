@@ -10,7 +10,7 @@ use crate::support::{Listener, assert_connected_to, bin, run, run_fdpass, unix_h
 
 /// The proxy with `args`, in a private mount namespace prepared by the shell
 /// command `setup` (an empty /proc as in an early initrd, a /run of our own).
-fn in_mount_namespace(setup: &str, args: &[&str]) -> Command {
+pub fn in_mount_namespace(setup: &str, args: &[&str]) -> Command {
     let mut command = Command::new("unshare");
     command
         .args(["--mount", "--propagation", "private", "--", "sh", "-c"])
@@ -64,7 +64,7 @@ fn path_without_dot_slash_is_absolute() {
 }
 
 /// A directory chain under `dir` that makes `dir/.../name` `total` bytes long.
-fn deep_path(dir: &Path, total: usize, name: &str) -> std::path::PathBuf {
+pub fn deep_path(dir: &Path, total: usize, name: &str) -> std::path::PathBuf {
     let mut path = dir.to_path_buf();
     while path.as_os_str().len() + 1 + name.len() < total {
         let room = total - path.as_os_str().len() - 1 - name.len() - 1;
