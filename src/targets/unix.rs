@@ -48,7 +48,17 @@ pub enum UnixProblem<'a> {
     AbstractNameEmpty,
     AbstractNameTooLong(&'a [u8]),
     Socket(i32),
-    Connect { address: UnixAddress<'a>, errno: i32 },
+    Connect {
+        address: UnixAddress<'a>,
+        errno: i32,
+    },
+    /// The path exists and is no socket (`mode`: its S_IFMT bits); connect
+    /// refuses it as it refuses a socket nobody listens on yet, but waiting
+    /// will not turn it into one.
+    NotSocket {
+        address: UnixAddress<'a>,
+        mode: u32,
+    },
 }
 
 impl UnixProblem<'_> {
@@ -67,6 +77,20 @@ impl UnixProblem<'_> {
                 line.text(b"Failed to connect to AF_UNIX socket ");
                 address.describe(line);
                 line.text(b": ").errno(errno);
+            }
+            Self::NotSocket { address, mode } => {
+                use linux_raw_sys::general::{S_IFCHR, S_IFDIR, S_IFIFO, S_IFREG};
+                line.text(b"Failed to connect to AF_UNIX socket ");
+                address.describe(line);
+                line.text(b": it is a ").text(match mode {
+                    S_IFREG => b"regular file",
+                    S_IFDIR => b"directory",
+                    S_IFIFO => b"FIFO",
+                    S_IFCHR => b"character device",
+                    // stat(2) follows symbolic links: what is left is S_IFBLK.
+                    _ => b"block device",
+                });
+                line.text(b", not a socket");
             }
         }
     }
@@ -243,6 +267,14 @@ mod tests {
             (UnixProblem::AbstractNameEmpty, "Abstract AF_UNIX socket name is empty.\n"),
             (UnixProblem::AbstractNameTooLong(b"n"), "Abstract AF_UNIX socket name is longer than 107 bytes: @n\n"),
             (UnixProblem::Socket(24), "Failed to create AF_UNIX socket: Too many open files\n"),
+            (
+                UnixProblem::NotSocket { address: path, mode: linux_raw_sys::general::S_IFREG },
+                "Failed to connect to AF_UNIX socket /run/x: it is a regular file, not a socket\n",
+            ),
+            (
+                UnixProblem::NotSocket { address: path, mode: linux_raw_sys::general::S_IFIFO },
+                "Failed to connect to AF_UNIX socket /run/x: it is a FIFO, not a socket\n",
+            ),
         ];
         for (problem, expected) in cases {
             assert_eq!(message(*problem), *expected);

@@ -2,8 +2,9 @@
 
 use core::ffi::CStr;
 
+use linux_raw_sys::general::{S_IFMT, S_IFSOCK};
 use rustix::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
-use rustix::fs::{AtFlags, Mode, OFlags, open, openat, statat};
+use rustix::fs::{AtFlags, CWD, Mode, OFlags, open, openat, statat};
 use rustix::io::Errno;
 use rustix::net::addr::{SocketAddrArg, SocketAddrLen, SocketAddrOpaque};
 use rustix::net::{AddressFamily, SocketFlags, SocketType, connect, socket_with};
@@ -35,9 +36,27 @@ fn connect_to(socket: BorrowedFd<'_>, address: Option<SockaddrUn>) -> Result<(),
 /// Connects a new AF_UNIX stream socket to `address`.
 pub fn connect_unix(address: UnixAddress<'_>) -> Result<OwnedFd, UnixProblem<'_>> {
     let socket = new_socket().map_err(UnixProblem::Socket)?;
-    connect_socket(socket.as_fd(), address)
-        .map_err(|errno| UnixProblem::Connect { address, errno: errno.raw_os_error() })?;
-    Ok(socket)
+    match connect_socket(socket.as_fd(), address) {
+        Ok(()) => Ok(socket),
+        Err(Errno::CONNREFUSED) if let Some(mode) = not_socket(address) => {
+            Err(UnixProblem::NotSocket { address, mode })
+        }
+        Err(errno) => Err(UnixProblem::Connect { address, errno: errno.raw_os_error() }),
+    }
+}
+
+/// The file type bits of the path of `address` when it exists and is no
+/// socket: connect refused it with ECONNREFUSED, as it refuses a socket
+/// nobody listens on (yet). Out of line: it holds a path buffer.
+#[inline(never)]
+fn not_socket(address: UnixAddress<'_>) -> Option<u32> {
+    let UnixAddress::Path(path) = address else {
+        return None;
+    };
+    let mut buf = PathBuf::new();
+    path.write_with_nul(&mut buf)?;
+    let mode = statat(CWD, as_cstr(buf.as_bytes()), AtFlags::empty()).ok()?.st_mode & S_IFMT;
+    (mode != S_IFSOCK).then_some(mode)
 }
 
 /// `connect_unix` for callers whose messages name the socket themselves:
