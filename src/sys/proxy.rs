@@ -10,6 +10,7 @@ use crate::sys::buffers::Buffers;
 use crate::sys::connect::connect;
 use crate::sys::rt::PANIC_EXIT;
 use crate::sys::rt::args::{Args, env_var};
+use crate::sys::rt::signal::{self, Action, SIGPIPE};
 use crate::sys::stdio::{Delivery, choose_delivery, print, report};
 use crate::sys::{attempts, handoff, relay, ssh_config};
 use crate::targets::parse_target;
@@ -21,6 +22,10 @@ use crate::texts;
 /// As the kernel passes them: argc NUL-terminated strings and the
 /// null-terminated environment, which live, unchanged, until the process exits.
 pub unsafe fn main(argc: c_int, argv: *const *const c_char, envp: *const *const c_char) -> c_int {
+    // Whatever the parent left: a reader of stdout or stderr that went away
+    // is then EPIPE from write or splice, an error we report, not a death.
+    // SAFETY: SIG_IGN installs no handler.
+    unsafe { signal::set_action(SIGPIPE, Action::Ignore) };
     // SAFETY: the caller's contract.
     let (args, xdg_runtime_dir) = unsafe { (Args::new(argc, argv), env_var(envp, b"XDG_RUNTIME_DIR")) };
     // The first and only take of the process: never None.

@@ -11,7 +11,6 @@ use rustix::net::{SendFlags, Shutdown, send, shutdown};
 use rustix::pipe::{SpliceFlags, splice};
 
 use crate::relay::RelayProblem;
-use crate::sys::rt::signal::{self, Action, SIGPIPE};
 
 /// Most bytes one splice call may move: a pipe holds 64 KiB by default.
 const SPLICE_CHUNK: usize = 1 << 20;
@@ -189,9 +188,6 @@ pub fn relay(
     stdout: BorrowedFd<'_>,
     bufs: &mut CopyBuffers,
 ) -> Result<(), RelayProblem> {
-    // SAFETY: SIG_IGN installs no handler. A reader of stdout that went away
-    // then shows up as EPIPE from write or splice, which we report.
-    unsafe { signal::set_action(SIGPIPE, Action::Ignore) };
     // Our own socket only: stdin and stdout may be shared with ssh.
     fcntl_setfl(&socket, OFlags::NONBLOCK)
         .map_err(|errno| RelayProblem { to_target: true, errno: errno.raw_os_error() })?;

@@ -9,10 +9,12 @@
 
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStringExt;
-use std::process::Command;
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
-use sockproxy_test_common::TempDir;
+use sockproxy_test_common::{ChildGuard, TempDir};
 
+use crate::signals::{Inherited, inherit, widowed_pipe};
 use crate::support::{bin, run_fdpass};
 
 /// One argument vector and the one line it must produce.
@@ -385,12 +387,45 @@ fn bad_unix_mux_and_machine_names() {
     check_all(&unix_mux_and_machine_names());
 }
 
+fn every_case() -> Vec<Case> {
+    [argument_counts_and_options(), host_specifications(), vsock_cids_and_ports(), unix_mux_and_machine_names()]
+        .into_iter()
+        .flatten()
+        .collect()
+}
+
+/// Every vector again as an unlucky parent starts it: first with a stderr
+/// whose reader is gone (the line is lost, but the exit status is still 1,
+/// not death by SIGPIPE), then with every signal blocked and SIGALRM and
+/// SIGPIPE ignored (the same line).
+#[test]
+fn every_vector_whatever_the_parent_left() {
+    let cases = every_case();
+    let mut broken = Vec::new();
+    for case in &cases {
+        let args: Vec<OsString> = case.args.iter().map(|arg| OsString::from_vec(arg.clone())).collect();
+        let shown_args: Vec<String> =
+            case.args.iter().map(|a| String::from_utf8_lossy(&shown(a)).into_owned()).collect();
+        let mut command = Command::new(bin());
+        command.args(&args).stdin(Stdio::null()).stdout(Stdio::null()).stderr(widowed_pipe());
+        let status = ChildGuard(Some(command.spawn().expect("spawn"))).wait_timeout(Duration::from_secs(20));
+        if status.code() != Some(1) {
+            broken.push(format!("{shown_args:?} with stderr gone: {status:?}"));
+        }
+        let mut command = Command::new(bin());
+        command.args(&args);
+        inherit(&mut command, Inherited::Both);
+        let out = run_fdpass(command);
+        if out.code() != Some(1) || out.stderr_bytes != case.message || !out.stdout.is_empty() || out.fd.is_some() {
+            broken.push(format!("{shown_args:?} with signals blocked and ignored: {out:?}"));
+        }
+    }
+    assert!(broken.is_empty(), "{} of {} cases broken:\n{}", broken.len(), cases.len(), broken.join("\n"));
+}
+
 #[test]
 fn corpus_has_at_least_150_vectors() {
-    let total = argument_counts_and_options().len()
-        + host_specifications().len()
-        + vsock_cids_and_ports().len()
-        + unix_mux_and_machine_names().len();
+    let total = every_case().len();
     eprintln!("bad-input corpus: {total} vectors");
     assert!(total >= 150, "only {total} vectors");
 }

@@ -36,21 +36,22 @@ fn connect_to(socket: BorrowedFd<'_>, address: Option<SockaddrUn>) -> Result<(),
 /// Connects a new AF_UNIX stream socket to `address`.
 pub fn connect_unix(address: UnixAddress<'_>) -> Result<OwnedFd, UnixProblem<'_>> {
     let socket = new_socket().map_err(UnixProblem::Socket)?;
-    match connect_socket(socket.as_fd(), address) {
-        Ok(()) => Ok(socket),
-        Err(Errno::CONNREFUSED) if let Some(mode) = not_socket(address) => {
-            Err(UnixProblem::NotSocket { address, mode })
-        }
-        Err(errno) => Err(UnixProblem::Connect { address, errno: errno.raw_os_error() }),
+    let errno = match connect_socket(socket.as_fd(), address) {
+        Ok(()) => return Ok(socket),
+        Err(errno) => errno,
+    };
+    match (errno, not_socket(address, errno)) {
+        (_, Some(mode)) => Err(UnixProblem::NotSocket { address, mode }),
+        (errno, None) => Err(UnixProblem::Connect { address, errno: errno.raw_os_error() }),
     }
 }
 
 /// The file type bits of the path of `address` when it exists and is no
-/// socket: connect refused it with ECONNREFUSED, as it refuses a socket
-/// nobody listens on (yet). Out of line: it holds a path buffer.
+/// socket: connect refuses such a path with ECONNREFUSED, as it refuses a
+/// socket nobody listens on (yet). Out of line: it holds a path buffer.
 #[inline(never)]
-fn not_socket(address: UnixAddress<'_>) -> Option<u32> {
-    let UnixAddress::Path(path) = address else {
+fn not_socket(address: UnixAddress<'_>, errno: Errno) -> Option<u32> {
+    let (UnixAddress::Path(path), Errno::CONNREFUSED) = (address, errno) else {
         return None;
     };
     let mut buf = PathBuf::new();
