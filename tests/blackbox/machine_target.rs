@@ -9,6 +9,7 @@ use sockproxy_test_common::TempDir;
 
 use crate::fake_machined::{FakeMachined, Reply};
 use crate::support::{Listener, Outcome, assert_connected_to, bin, run_fdpass};
+use crate::wait_timeout::FullBacklog;
 
 const REQUEST_CT: &[u8] = br#"{"method":"io.systemd.Machine.List","parameters":{"name":"ct"}}"#;
 pub const CONTAINER: &str =
@@ -173,6 +174,38 @@ fn unreachable_user_scope_falls_back_and_verbose_says_so() {
     );
     assert_eq!(out.code(), Some(0));
     assert_connected_to(out.fd.as_ref().expect("handed off"), &listener);
+}
+
+/// machined's socket with a full backlog, where `runtime_dir`'s instance lives.
+fn wedged_machined(runtime_dir: &Path) -> FullBacklog {
+    std::fs::create_dir_all(runtime_dir.join("systemd/machine")).unwrap();
+    FullBacklog::bind(&runtime_dir.join("systemd/machine/io.systemd.Machine"))
+}
+
+/// A user instance that hangs with a full backlog: the 5 s bound covers the
+/// connect too, and the system instance is asked next.
+#[test]
+fn wedged_user_scope_falls_back_to_the_system_scope() {
+    let run = TempDir::new();
+    let user = TempDir::new();
+    let _wedged = wedged_machined(user.path());
+    let _machined = FakeMachined::start(run.path(), &[Reply::Json(CONTAINER)]);
+    let listener = nspawn_socket(run.path(), "ct");
+    let out = run_in(run.path(), Some(user.path()), &["-v", "machine/ct", "22"]);
+    assert_eq!(out.stderr, "User scope systemd-machined: no reply within 5 s; asking the system scope.\n");
+    assert_eq!(out.code(), Some(0));
+    assert_connected_to(out.fd.as_ref().expect("handed off"), &listener);
+}
+
+#[test]
+fn wedged_machined_in_both_scopes_ends() {
+    let run = TempDir::new();
+    let user = TempDir::new();
+    let _wedged_user = wedged_machined(user.path());
+    let _wedged_system = wedged_machined(run.path());
+    run_in(run.path(), Some(user.path()), &["machine/ct", "22"]).assert_failure(
+        "Failed to look up machine ct: user scope: no reply within 5 s; system scope: no reply within 5 s\n",
+    );
 }
 
 #[test]

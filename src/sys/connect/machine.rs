@@ -101,17 +101,21 @@ fn connect_layout(runtime_dir: &[u8], name: &[u8], layout: NspawnLayout) -> Resu
     let (before, after) = layout.around_name();
     let mut path = PathBuf::new();
     path.push_parts(&[runtime_dir, before, name, after]).ok_or(Errno::NAMETOOLONG.raw_os_error())?;
-    connect_unix_errno(UnixAddress::Path(UnixPath::absolute(path.as_bytes())))
+    connect_unix_errno(UnixAddress::Path(UnixPath::absolute(path.as_bytes())), None)
 }
 
-/// One `io.systemd.Machine.List` exchange with the instance under `runtime_dir`.
+/// One `io.systemd.Machine.List` exchange with the instance under
+/// `runtime_dir`, connect included within its bound: an instance that hangs
+/// with a full backlog (wedged) must not keep us from the next one.
 fn ask_machined(runtime_dir: &[u8], name: &[u8], buf: &mut ReplyBuffer) -> Result<MachineReply, ScopeProblem> {
     let mut path = PathBuf::new();
     path.push_parts(&[runtime_dir, SOCKET_UNDER_RUNTIME_DIR])
         .ok_or(ScopeProblem::Unreachable(Errno::NAMETOOLONG.raw_os_error()))?;
-    let socket = connect_unix_errno(UnixAddress::Path(UnixPath::absolute(path.as_bytes())))
-        .map_err(ScopeProblem::Unreachable)?;
     let deadline = Deadline::after(EXCHANGE_TIMEOUT).map_err(|errno| ScopeProblem::Recv(errno.raw_os_error()))?;
+    let address = UnixAddress::Path(UnixPath::absolute(path.as_bytes()));
+    let socket = connect_unix_errno(address, Some(EXCHANGE_TIMEOUT)).map_err(|errno| {
+        if errno == Errno::AGAIN.raw_os_error() { ScopeProblem::TimedOut } else { ScopeProblem::Unreachable(errno) }
+    })?;
     // The name is valid, so the request always fits.
     let mut request = ArrayBuf::new();
     let _ = list_request(name, &mut request);

@@ -1,12 +1,14 @@
 //! AF_UNIX connects: abstract names, paths of any length, case recovery.
 
 use core::ffi::CStr;
+use core::time::Duration;
 
 use linux_raw_sys::general::{S_IFMT, S_IFSOCK};
 use rustix::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use rustix::fs::{AtFlags, CWD, Mode, OFlags, open, openat, statat};
 use rustix::io::Errno;
 use rustix::net::addr::{SocketAddrArg, SocketAddrLen, SocketAddrOpaque};
+use rustix::net::sockopt::{Timeout, set_socket_timeout};
 use rustix::net::{AddressFamily, SocketFlags, SocketType, connect, socket_with};
 use rustix::process::fchdir;
 
@@ -28,9 +30,17 @@ unsafe impl SocketAddrArg for SockaddrUn {
     }
 }
 
-/// Connects `socket` to `address`; ENAMETOOLONG when it did not fit.
+/// Connects `socket` to `address`; ENAMETOOLONG when it did not fit. A
+/// signal (Ctrl-Z, then fg) that cuts short a wait bounded by SO_SNDTIMEO
+/// gives EINTR, not a restart: the connect is made again.
 fn connect_to(socket: BorrowedFd<'_>, address: Option<SockaddrUn>) -> Result<(), Errno> {
-    connect(socket, &address.ok_or(Errno::NAMETOOLONG)?)
+    let address = address.ok_or(Errno::NAMETOOLONG)?;
+    loop {
+        match connect(socket, &address) {
+            Err(Errno::INTR) => {}
+            result => return result,
+        }
+    }
 }
 
 /// Connects a new AF_UNIX stream socket to `address`.
@@ -61,9 +71,14 @@ fn not_socket(address: UnixAddress<'_>, errno: Errno) -> Option<u32> {
 }
 
 /// `connect_unix` for callers whose messages name the socket themselves:
-/// the errno alone.
-pub fn connect_unix_errno(address: UnixAddress<'_>) -> Result<OwnedFd, i32> {
+/// the errno alone. With `timeout`, a listener whose backlog is full is
+/// waited for that long at most (connect waits for room as long as
+/// SO_SNDTIMEO says), then EAGAIN.
+pub fn connect_unix_errno(address: UnixAddress<'_>, timeout: Option<Duration>) -> Result<OwnedFd, i32> {
     let socket = new_socket()?;
+    if timeout.is_some() {
+        set_socket_timeout(&socket, Timeout::Send, timeout).map_err(|errno| errno.raw_os_error())?;
+    }
     connect_socket(socket.as_fd(), address).map_err(|errno| errno.raw_os_error())?;
     Ok(socket)
 }
