@@ -139,6 +139,43 @@ fn vm_without_cid() {
     run_in(run.path(), None, &["machine/vm1", "22"]).assert_failure("Machine vm1 has no AF_VSOCK CID assigned.\n");
 }
 
+/// machined's vSockCid by the rules of vsock/CID: 4294967295
+/// (VMADDR_CID_ANY) is no CID assigned, as upstream reads it, and 0, 1 and 2
+/// (the hypervisor, the local host, the host) are no VM's; neither gets a
+/// socket. Under strace, with every connect after machined's faked, so that
+/// even a binary that did connect could not reach a real AF_VSOCK peer.
+#[test]
+fn vm_cids_that_no_vm_has_are_refused() {
+    let reserved = |cid: u32| format!("Machine vm1 has AF_VSOCK CID {cid}, a reserved CID that no VM has.\n");
+    let cases = [
+        (4294967295u32, "Machine vm1 has no AF_VSOCK CID assigned.\n".to_owned()),
+        (0, reserved(0)),
+        (1, reserved(1)),
+        (2, reserved(2)),
+    ];
+    for (cid, message) in cases {
+        let run = TempDir::new();
+        let log = run.join("strace.log");
+        let reply = format!(r#"{{"parameters":{{"name":"vm1","class":"vm","vSockCid":{cid}}}}}"#);
+        let _machined = FakeMachined::start(run.path(), &[Reply::Raw([reply.as_bytes(), b"\0"].concat())]);
+        let log_arg = log.to_str().unwrap();
+        let wrapper = [
+            "strace",
+            "-f",
+            "-qq",
+            "-e",
+            "trace=socket,connect",
+            "-e",
+            "inject=connect:error=ECONNREFUSED:when=2+",
+            "-o",
+            log_arg,
+        ];
+        run_fdpass(command(run.path(), None, &wrapper, &["machine/vm1", "22"])).assert_failure(&message);
+        let trace = std::fs::read_to_string(&log).unwrap();
+        assert!(!trace.contains("AF_VSOCK"), "CID {cid}: {trace}");
+    }
+}
+
 #[test]
 fn unknown_classes_and_services() {
     let run = TempDir::new();

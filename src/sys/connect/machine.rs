@@ -19,7 +19,7 @@ use crate::sys::stdio::notify;
 use crate::targets::LOCAL_HOST_SOCKET;
 use crate::targets::machine::{
     MachineProblem, MachineReply, NspawnLayout, ReplyBuffer, ScopeProblem, is_valid_machine_name, list_request,
-    parse_machine_reply,
+    parse_machine_reply, vm_cid,
 };
 use crate::targets::unix::{PathBuf, UnixAddress, UnixPath};
 use crate::targets::vsock::{VsockAddress, parse_port};
@@ -71,7 +71,7 @@ fn connect_to(
 ) -> Result<OwnedFd, Failure<'static>> {
     let is = |field: &Option<Text<32>>, value: &[u8]| field.as_ref().is_some_and(|text| text.is(value));
     if is(&machine.class, b"vm") {
-        let cid = machine.vsock_cid.ok_or(MachineProblem::NoCid(name))?;
+        let cid = vm_cid(name, machine.vsock_cid)?;
         return Ok(connect_vsock(VsockAddress { cid, port: parse_port(port)? })?);
     }
     if is(&machine.class, b"container") && is(&machine.service, b"systemd-nspawn") {
