@@ -1,6 +1,6 @@
 //! Standard descriptors: the checks before a hand-off, and the few writes we make.
 
-use rustix::event::{PollFd, PollFlags, poll};
+use rustix::event::{PollFd, PollFlags, Timespec, poll};
 use rustix::fd::BorrowedFd;
 use rustix::io::{Errno, write};
 use rustix::net::{AddressFamily, sockopt};
@@ -32,7 +32,7 @@ pub enum Delivery {
 pub fn choose_delivery(mode: Mode) -> Result<Delivery, StdioProblem> {
     let mut fds = [STDIN, STDOUT, STDERR].map(|fd| PollFd::from_borrowed_fd(std_fd(fd), PollFlags::empty()));
     loop {
-        match poll(&mut fds, Some(&rustix::event::Timespec { tv_sec: 0, tv_nsec: 0 })) {
+        match poll(&mut fds, Some(&Timespec { tv_sec: 0, tv_nsec: 0 })) {
             Err(Errno::INTR) => continue,
             Err(errno) => return Err(StdioProblem::StdoutCheck(errno.raw_os_error())),
             Ok(_) => break,
@@ -56,12 +56,32 @@ pub fn choose_delivery(mode: Mode) -> Result<Delivery, StdioProblem> {
     }
 }
 
+/// How long a non-blocking stdout or stderr may stay full: its reader (ssh,
+/// a terminal) is there and drains it, if slowly.
+const ROOM_TIMEOUT: Timespec = Timespec { tv_sec: 5, tv_nsec: 0 };
+
+/// Waits until `fd`, a non-blocking descriptor found full (EAGAIN), has
+/// room again; EAGAIN when it stays full for ROOM_TIMEOUT.
+#[inline(never)]
+pub fn wait_for_room(fd: BorrowedFd<'_>) -> Result<(), Errno> {
+    let mut fds = [PollFd::from_borrowed_fd(fd, PollFlags::OUT)];
+    loop {
+        match poll(&mut fds, Some(&ROOM_TIMEOUT)) {
+            Ok(0) => return Err(Errno::AGAIN),
+            Ok(_) => return Ok(()),
+            Err(Errno::INTR) => {}
+            Err(errno) => return Err(errno),
+        }
+    }
+}
+
 fn write_all(fd: u8, mut bytes: &[u8]) -> Result<(), Errno> {
     while !bytes.is_empty() {
         match write(std_fd(fd), bytes) {
             Ok(0) => return Err(Errno::IO),
             Ok(written) => bytes = bytes.get(written..).unwrap_or_default(),
             Err(Errno::INTR) => {}
+            Err(Errno::AGAIN) => wait_for_room(std_fd(fd))?,
             Err(errno) => return Err(errno),
         }
     }

@@ -7,6 +7,7 @@ mod cli;
 mod descriptors;
 mod fake_machined;
 mod faults;
+mod full_stdout;
 mod hostile_peers;
 mod install;
 mod machine_target;
