@@ -183,6 +183,14 @@ fn unknown_classes_and_services() {
         FakeMachined::start(run.path(), &[Reply::Json(r#"{"parameters":{"class":"container","service":"docker"}}"#)]);
     run_in(run.path(), None, &["machine/c1", "22"])
         .assert_failure("Don't know how to SSH into machine c1 of class container, service docker\n");
+    let run = TempDir::new();
+    let _machined = FakeMachined::start(
+        run.path(),
+        &[Reply::Json(r#"{"parameters":{"class":"\u009b[31mvm","service":"x\u0080\u009fy"}}"#)],
+    );
+    run_in(run.path(), None, &["machine/c1", "22"]).assert_failure(
+        "Don't know how to SSH into machine c1 of class \\xc2\\x9b[31mvm, service x\\xc2\\x80\\xc2\\x9fy\n",
+    );
 }
 
 #[test]
@@ -285,8 +293,10 @@ fn varlink_errors() {
         &[Reply::Json(r#"{"error":"org.varlink.service.MethodNotFound"}"#)],
         "org.varlink.service.MethodNotFound",
     );
-    // A peer's text stays on one line.
+    // A peer's text stays on one line and drives no terminal: C0 and C1
+    // controls (U+009B is CSI, U+0085 NEL) are escaped, other text is not.
     assert_system_problem(&[Reply::Json(r#"{"error":"x\nline\u001b[2J"}"#)], "x\\x0aline\\x1b[2J");
+    assert_system_problem(&[Reply::Json(r#"{"error":"x\u009b[2J\u0085y\u00e9"}"#)], "x\\xc2\\x9b[2J\\xc2\\x85y\u{e9}");
     assert_system_problem(
         &[Reply::Raw(b"{\"error\":\"x\nline\"}\0".to_vec())],
         "malformed reply: control byte in a string at byte 11",

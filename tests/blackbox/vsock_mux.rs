@@ -189,6 +189,12 @@ fn broken_ok_lines() {
         &[Act::Send(b"OK 00000000000000000022\n")],
         "Invalid reply of vsock multiplexer PATH to CONNECT 22: OK 00000000000\n",
     );
+    // A raw CSI (0x9b), and one in UTF-8: escaped, never sent to the terminal.
+    assert_fails(&[Act::Send(b"OK \x9b[2J\n")], "Invalid reply of vsock multiplexer PATH to CONNECT 22: OK \\x9b\n");
+    assert_fails(
+        &[Act::Send(b"OK 1\xc2\x9b[2J\n")],
+        "Invalid reply of vsock multiplexer PATH to CONNECT 22: OK 1\\xc2\n",
+    );
 }
 
 #[test]
