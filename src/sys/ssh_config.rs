@@ -5,7 +5,7 @@ use core::mem::MaybeUninit;
 use rustix::fs::{CWD, readlinkat_raw};
 
 use crate::failure::Failure;
-use crate::ssh_config::{QuotedPath, SshConfigProblem, fragment, quote_bin};
+use crate::ssh_config::{DELETED_SUFFIX, QuotedPath, SshConfigProblem, fragment, quote_bin};
 use crate::sys::stdio::print;
 use crate::targets::unix::PATH_CAPACITY;
 use crate::texts;
@@ -23,6 +23,11 @@ pub fn print_ssh_config(
         Err(_) if argv0.starts_with(b"/") => argv0,
         Err(errno) => return Err(SshConfigProblem::OwnPath(errno.raw_os_error()).into()),
     };
+    // A path that really ends so is taken for a deleted file too: refused
+    // rather than written into a drop-in that names no binary.
+    if path.ends_with(DELETED_SUFFIX) {
+        return Err(SshConfigProblem::Deleted.into());
+    }
     let Some(()) = quote_bin(path, quoted) else {
         // `path` may live in `link`, which the failure cannot borrow: report argv[0].
         return Err(SshConfigProblem::UnquotablePath(argv0).into());

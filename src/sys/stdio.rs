@@ -2,7 +2,7 @@
 
 use rustix::event::{PollFd, PollFlags, Timespec, poll};
 use rustix::fd::BorrowedFd;
-use rustix::io::{Errno, write};
+use rustix::io::{Errno, fcntl_getfd, write};
 use rustix::net::{AddressFamily, sockopt};
 
 use crate::cli::Mode;
@@ -40,7 +40,11 @@ pub fn choose_delivery(mode: Mode) -> Result<Delivery, StdioProblem> {
     }
     for (fd, polled) in [STDIN, STDOUT, STDERR].into_iter().zip(&fds) {
         if polled.revents().contains(PollFlags::NVAL) {
-            return Err(StdioProblem::Closed(fd));
+            // poll sees no file behind an O_PATH descriptor either; fcntl does.
+            return Err(match fcntl_getfd(std_fd(fd)) {
+                Ok(_) => StdioProblem::PathOnly(fd),
+                Err(_) => StdioProblem::Closed(fd),
+            });
         }
     }
     let stdout = std_fd(STDOUT);
@@ -94,9 +98,10 @@ pub fn print(text: &[u8]) -> Result<(), StdioProblem> {
 }
 
 /// Writes the failure's one line to stderr. With stderr closed there is no
-/// one to tell; the exit status still says it.
+/// one to tell (nor with an O_PATH stderr, whose write fails); the exit
+/// status still says it.
 pub fn report(failure: &Failure<'_>) {
-    if *failure == Failure::Stdio(StdioProblem::Closed(STDERR)) {
+    if matches!(*failure, Failure::Stdio(StdioProblem::Closed(STDERR))) {
         return;
     }
     let mut line = Line::default();

@@ -303,9 +303,15 @@ impl ScopeProblem {
                 describe_json(line, error);
             }
             Self::Error { ref id, errno } => match errno {
-                Some(errno) if id.is(b"io.systemd.System") => {
-                    line.errno(i32::try_from(errno).unwrap_or(i32::MAX));
-                }
+                Some(errno) if id.is(b"io.systemd.System") => match i32::try_from(errno) {
+                    Ok(errno) => {
+                        line.errno(errno);
+                    }
+                    // No errno: the number as machined sent it.
+                    Err(_) => {
+                        line.text(b"Unknown error ").number(errno);
+                    }
+                },
                 _ => write_text(line, id),
             },
         }
@@ -539,6 +545,14 @@ mod tests {
                 "Failed to look up machine x: user scope: connection closed before the reply ended; system scope: malformed reply: truncated\n",
             ),
             (MachineProblem::NoCid(b"vm1"), "Machine vm1 has no AF_VSOCK CID assigned.\n"),
+            (
+                MachineProblem::Lookup {
+                    name: b"vm1",
+                    user: None,
+                    system: ScopeProblem::Error { id: id(b"io.systemd.System"), errno: Some(4294967295) },
+                },
+                "Failed to look up machine vm1: user scope: XDG_RUNTIME_DIR is not set; system scope: Unknown error 4294967295\n",
+            ),
             (
                 MachineProblem::ReservedCid { name: b"vm1", cid: 2 },
                 "Machine vm1 has AF_VSOCK CID 2, a reserved CID that no VM has.\n",

@@ -183,14 +183,6 @@ fn unknown_classes_and_services() {
         FakeMachined::start(run.path(), &[Reply::Json(r#"{"parameters":{"class":"container","service":"docker"}}"#)]);
     run_in(run.path(), None, &["machine/c1", "22"])
         .assert_failure("Don't know how to SSH into machine c1 of class container, service docker\n");
-    let run = TempDir::new();
-    let _machined = FakeMachined::start(
-        run.path(),
-        &[Reply::Json(r#"{"parameters":{"class":"\u009b[31mvm","service":"x\u0080\u009fy"}}"#)],
-    );
-    run_in(run.path(), None, &["machine/c1", "22"]).assert_failure(
-        "Don't know how to SSH into machine c1 of class \\xc2\\x9b[31mvm, service x\\xc2\\x80\\xc2\\x9fy\n",
-    );
 }
 
 #[test]
@@ -293,13 +285,36 @@ fn varlink_errors() {
         &[Reply::Json(r#"{"error":"org.varlink.service.MethodNotFound"}"#)],
         "org.varlink.service.MethodNotFound",
     );
-    // A peer's text stays on one line and drives no terminal: C0 and C1
-    // controls (U+009B is CSI, U+0085 NEL) are escaped, other text is not.
+    // A peer's text stays on one line.
     assert_system_problem(&[Reply::Json(r#"{"error":"x\nline\u001b[2J"}"#)], "x\\x0aline\\x1b[2J");
-    assert_system_problem(&[Reply::Json(r#"{"error":"x\u009b[2J\u0085y\u00e9"}"#)], "x\\xc2\\x9b[2J\\xc2\\x85y\u{e9}");
     assert_system_problem(
         &[Reply::Raw(b"{\"error\":\"x\nline\"}\0".to_vec())],
         "malformed reply: control byte in a string at byte 11",
+    );
+}
+
+/// No errno has this number: it is shown as sent, not cut to i32::MAX.
+#[test]
+fn errno_beyond_every_errno_is_shown_as_sent() {
+    assert_system_problem(
+        &[Reply::Json(r#"{"error":"io.systemd.System","parameters":{"errno":4294967295}}"#)],
+        "Unknown error 4294967295",
+    );
+}
+
+/// A peer's text drives no terminal: C1 controls (U+009B is CSI, U+0085
+/// NEL) in the error, class and service fields are escaped like C0 ones,
+/// other text is not.
+#[test]
+fn c1_controls_from_machined_are_escaped() {
+    assert_system_problem(&[Reply::Json(r#"{"error":"x\u009b[2J\u0085y\u00e9"}"#)], "x\\xc2\\x9b[2J\\xc2\\x85y\u{e9}");
+    let run = TempDir::new();
+    let _machined = FakeMachined::start(
+        run.path(),
+        &[Reply::Json(r#"{"parameters":{"class":"\u009b[31mvm","service":"x\u0080\u009fy"}}"#)],
+    );
+    run_in(run.path(), None, &["machine/c1", "22"]).assert_failure(
+        "Don't know how to SSH into machine c1 of class \\xc2\\x9b[31mvm, service x\\xc2\\x80\\xc2\\x9fy\n",
     );
 }
 
