@@ -78,6 +78,7 @@ extern "C" fn on_alarm(_: c_int) -> ! {
 
 /// A hung connect or handshake cannot be interrupted portably from inside,
 /// so SIGALRM ends the process with the timeout's message, like timeout(1).
+#[inline(never)]
 fn arm_timeout(seconds: u32) {
     let mut line = Line::default();
     Failure::Attempts(AttemptsProblem::TimedOut(seconds)).describe(&mut line);

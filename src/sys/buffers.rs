@@ -23,6 +23,10 @@ pub struct Buffers {
     pub exe_quoted: QuotedPath,
 }
 
+/// In this order: the flag, which every run writes, lands in the page that
+/// the binary's data already occupies, not in a page of its own past 140 KiB
+/// of buffers (Rust's own layout puts it last).
+#[repr(C)]
 struct Once {
     taken: AtomicBool,
     buffers: UnsafeCell<Buffers>,

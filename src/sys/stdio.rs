@@ -100,6 +100,7 @@ pub fn print(text: &[u8]) -> Result<(), StdioProblem> {
 /// Writes the failure's one line to stderr. With stderr closed there is no
 /// one to tell (nor with an O_PATH stderr, whose write fails); the exit
 /// status still says it.
+#[inline(never)]
 pub fn report(failure: &Failure<'_>) {
     if matches!(*failure, Failure::Stdio(StdioProblem::Closed(STDERR))) {
         return;
