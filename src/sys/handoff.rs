@@ -16,8 +16,9 @@ const EAGAIN: c_int = linux_raw_sys::errno::EAGAIN as c_int;
 
 /// Sends `socket` over `stdout`. OpenSSH reads one byte (any value) and one
 /// descriptor. MSG_NOSIGNAL: a peer that went away is an error, not SIGPIPE.
-/// A non-blocking stdout that is full is waited for (see `wait_for_room`),
-/// as a signal is; a blocking one blocks until ssh reads.
+/// EINTR is tried again; EAGAIN, from a non-blocking stdout that is full,
+/// waits for room first (see `wait_for_room`); a blocking one blocks until
+/// ssh reads.
 pub fn send_fd(stdout: BorrowedFd<'_>, socket: &OwnedFd) -> Result<(), HandoffProblem> {
     let mut payload = [0u8; 1];
     let mut iov = iovec { iov_base: payload.as_mut_ptr().cast(), iov_len: payload.len() as _ };

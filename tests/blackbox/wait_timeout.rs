@@ -133,10 +133,9 @@ fn wait_reaches_a_long_relative_path_after_a_refusal() {
         };
         command.current_dir(dir.path());
         let mut listener = None;
-        let out = run_until_retrying(command, || {
-            std::fs::remove_file(&sock).unwrap();
-            listener = Some(Listener::bind_long(&sock));
-        });
+        // bind_long renames the new socket over the stale one: the path
+        // never goes missing, so a "No such file" can only be a wrong cwd.
+        let out = run_until_retrying(command, || listener = Some(Listener::bind_long(&sock)));
         let refused =
             format!("Not there yet, retrying: Failed to connect to AF_UNIX socket {relative}: Connection refused\n");
         assert!(!out.stderr.is_empty(), "{out:?}");
