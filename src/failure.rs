@@ -9,7 +9,7 @@ use crate::relay::RelayProblem;
 use crate::ssh_config::SshConfigProblem;
 use crate::stdio::StdioProblem;
 use crate::targets::TargetProblem;
-use crate::targets::machine::{MachineProblem, ScopeProblem};
+use crate::targets::machine::{MachineProblem, ScopeProblem, SshAddressProblem};
 use crate::targets::mux::{MuxFailure, MuxProblem};
 use crate::targets::unix::UnixProblem;
 use crate::targets::vsock::VsockProblem;
@@ -55,6 +55,10 @@ impl Failure<'_> {
             | TargetProblem::Vsock(VsockProblem::Connect { errno, .. })
             | TargetProblem::Machine(MachineProblem::NspawnConnect { errno, .. }) => is_transient_errno(errno),
             TargetProblem::Mux(MuxFailure { problem: MuxProblem::NotOpen, .. }) => true,
+            TargetProblem::Machine(MachineProblem::SshAddress {
+                problem: SshAddressProblem::Failed { transient, .. },
+                ..
+            }) => transient,
             TargetProblem::Machine(MachineProblem::Lookup { ref user, ref system, .. }) => {
                 scope_is_transient(system) && user.as_ref().is_none_or(scope_is_transient)
             }

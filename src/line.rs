@@ -110,6 +110,11 @@ impl Line {
         }
     }
 
+    /// What has been written so far, without `...` or the newline.
+    pub fn content(&self) -> &[u8] {
+        self.buf.as_bytes()
+    }
+
     /// The finished line: the content, `...` if it was cut, and the newline.
     pub fn finish(&mut self) -> &[u8] {
         let ellipsis: &[u8] = if self.buf.is_cut() { ELLIPSIS } else { b"" };

@@ -1,7 +1,7 @@
 //! `machine/NAME`: the name rule, systemd-machined's Varlink request for one
-//! machine and the reply fields we use (`class`, `service`, `vSockCid`, or an
-//! error), where systemd-nspawn exports a container's sshd, and what can go
-//! wrong (see sys/connect/machine.rs).
+//! machine and the reply fields we use (`class`, `service`, `vSockCid`,
+//! `sshAddress`, or an error), where systemd-nspawn exports a container's
+//! sshd, and what can go wrong (see sys/connect/machine.rs).
 
 use crate::array_buf::ArrayBuf;
 use crate::json::{JsonError, Reader, Text};
@@ -59,6 +59,16 @@ pub fn list_request(name: &[u8], out: &mut ArrayBuf<REQUEST_CAPACITY>) -> Option
 /// Error ids are shown to the user; 128 bytes keep any real one whole.
 pub type ErrorId = Text<128>;
 
+/// A machine's `sshAddress`: a HOST of our own grammar (systemd#41013), such
+/// as `vsock-mux/run/vm.vsock` or `unix/run/vm/ssh.sock`, for a VM that has
+/// no AF_VSOCK CID. A longer one is refused, not cut.
+pub type SshAddress = Text<512>;
+
+/// Room for the message of what went wrong at an sshAddress, or the address
+/// refused, in a failure: enough for the real ones, and small enough to keep
+/// `Failure` no larger than it is for machined's lookups.
+pub type SshAddressMessage = Text<240>;
+
 /// The parts of a `io.systemd.Machine.List` reply we use.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct MachineReply {
@@ -69,6 +79,7 @@ pub struct MachineReply {
     pub class: Option<Text<32>>,
     pub service: Option<Text<32>>,
     pub vsock_cid: Option<u32>,
+    pub ssh_address: Option<SshAddress>,
 }
 
 fn set_once<T>(slot: &mut Option<T>, value: T, at: usize) -> Result<(), JsonError> {
@@ -138,6 +149,8 @@ fn parse_parameters(reader: &mut Reader<'_>, reply: &mut MachineReply) -> Result
             if !reader.null()? {
                 set_once(&mut reply.vsock_cid, reader.u32()?, at)?;
             }
+        } else if key.is(b"sshAddress") {
+            string_once(reader, &mut reply.ssh_address, at)?;
         } else if key.is(b"errno") {
             set_once(&mut reply.errno, reader.u32()?, at)?;
         } else {
@@ -157,6 +170,55 @@ pub fn vm_cid(name: &[u8], cid: Option<u32>) -> Result<u32, MachineProblem<'_>> 
         Some(cid) if cid <= vsock::CID_HOST => Err(MachineProblem::ReservedCid { name, cid }),
         Some(cid) => Ok(cid),
     }
+}
+
+/// True for an sshAddress that would send us to machined again: `.host`
+/// (which `machine/.host` also means) or a `machine/` target.
+pub fn is_recursive(ssh_address: &[u8]) -> bool {
+    ssh_address == b".host" || ssh_address.starts_with(b"machine/") || ssh_address.starts_with(b"machine%")
+}
+
+/// Why machine NAME could not be reached at its sshAddress.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SshAddressProblem {
+    TooLong,
+    Recursive(SshAddressMessage),
+    /// Reaching it failed: that failure's own message, and whether `--wait`
+    /// should try again (the failure's rule, kept from before it was worded).
+    Failed {
+        message: SshAddressMessage,
+        transient: bool,
+    },
+}
+
+impl SshAddressProblem {
+    /// `Failed` with `message` (a line's content: escaped, valid UTF-8).
+    pub fn failed(message: &[u8], transient: bool) -> Self {
+        Self::Failed { message: kept(message), transient }
+    }
+
+    /// `Recursive` for `address`.
+    pub fn recursive(address: &[u8]) -> Self {
+        Self::Recursive(kept(address))
+    }
+}
+
+/// As much of `bytes` as fits, cut before a character (marked cut if so),
+/// so that UTF-8 stays UTF-8.
+fn kept(bytes: &[u8]) -> SshAddressMessage {
+    let mut kept = SshAddressMessage::new();
+    let mut rest = bytes;
+    while !rest.is_empty() {
+        // A character ends before the next byte that is no continuation
+        // byte; `at` is below rest.len(), so `at + 1` cannot wrap.
+        let len = rest.iter().skip(1).position(|&b| b & 0xc0 != 0x80).map_or(rest.len(), |at| at.wrapping_add(1));
+        let (char, after) = rest.split_at_checked(len).unwrap_or((rest, &[]));
+        if kept.push(char).is_none() {
+            break;
+        }
+        rest = after;
+    }
+    kept
 }
 
 /// Where systemd-nspawn puts the container's ssh socket under the runtime dir.
@@ -180,7 +242,6 @@ impl NspawnLayout {
 
 /// What went wrong with a `machine/` target.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[expect(clippy::large_enum_variant, reason = "no allocator to box Lookup into (see clippy.toml)")]
 pub enum MachineProblem<'a> {
     BadName(&'a [u8]),
     /// Neither machined instance could say what the machine is; `user` is
@@ -200,6 +261,11 @@ pub enum MachineProblem<'a> {
         name: &'a [u8],
         class: Option<Text<32>>,
         service: Option<Text<32>>,
+    },
+    /// machined gave no CID but an sshAddress, and that did not work.
+    SshAddress {
+        name: &'a [u8],
+        problem: SshAddressProblem,
     },
     /// The socket systemd-nspawn exports for the container's sshd.
     NspawnConnect {
@@ -259,6 +325,27 @@ impl MachineProblem<'_> {
                 if let Some(service) = service {
                     line.text(b", service ");
                     write_text(line, service);
+                }
+            }
+            Self::SshAddress { name, ref problem } => {
+                line.text(b"Machine ").quoted(name);
+                match problem {
+                    SshAddressProblem::TooLong => {
+                        line.text(b" has an sshAddress longer than 512 bytes.");
+                    }
+                    SshAddressProblem::Recursive(address) => {
+                        line.text(b" has sshAddress ").quoted(address.as_bytes());
+                        if address.is_cut() {
+                            line.text(b"...");
+                        }
+                        line.text(b", which would ask systemd-machined again (machine/ and .host are refused there).");
+                    }
+                    SshAddressProblem::Failed { message, .. } => {
+                        line.text(b", at its sshAddress: ").text(message.as_bytes());
+                        if message.is_cut() {
+                            line.text(b"...");
+                        }
+                    }
                 }
             }
             Self::NspawnConnect { runtime_dir, name, layout, errno } => {
@@ -416,6 +503,39 @@ mod tests {
         assert!(got.class.unwrap().is(b"vm"));
         assert!(got.service.unwrap().is(b"systemd-vmspawn"));
         assert_eq!(got.vsock_cid, Some(4711));
+        assert!(got.ssh_address.unwrap().is(b"vsock/4711"));
+    }
+
+    #[test]
+    fn ssh_address() {
+        let got = reply(r#"{"parameters":{"class":"vm","sshAddress":"vsock-mux\/run\/vm.vsock"}}"#).unwrap();
+        assert!(got.ssh_address.unwrap().is(b"vsock-mux/run/vm.vsock"));
+        assert_eq!(got.vsock_cid, None);
+        let long = format!(r#"{{"parameters":{{"sshAddress":"unix/{}"}}}}"#, "a".repeat(600));
+        assert!(reply(&long).unwrap().ssh_address.unwrap().is_cut());
+        assert_eq!(
+            reply(r#"{"parameters":{"sshAddress":"unix/a","sshAddress":"unix/b"}}"#),
+            Err(JsonError::DuplicateKey(50))
+        );
+        for recursive in [&b".host"[..], b"machine/x", b"machine%x", b"machine/.host"] {
+            assert!(is_recursive(recursive));
+        }
+        for fine in [&b"unix/run/x"[..], b"vsock/3", b"vsock-mux/x", b"machines/x", b".hostx", b"unix/machine/x"] {
+            assert!(!is_recursive(fine));
+        }
+    }
+
+    #[test]
+    fn ssh_address_messages_are_cut_at_a_character() {
+        let fits = SshAddressProblem::failed("é".repeat(120).as_bytes(), true);
+        let SshAddressProblem::Failed { message, transient: true } = fits else { panic!("{fits:?}") };
+        assert_eq!((message.len(), message.is_cut()), (240, false));
+        let cut = SshAddressProblem::failed(format!("x{}", "é".repeat(120)).as_bytes(), false);
+        let SshAddressProblem::Failed { message, transient: false } = cut else { panic!("{cut:?}") };
+        assert_eq!((message.len(), message.is_cut()), (239, true));
+        assert!(core::str::from_utf8(message.as_bytes()).is_ok());
+        let text = crate::line::render(|line| MachineProblem::SshAddress { name: b"vm1", problem: cut }.describe(line));
+        assert!(text.starts_with("Machine vm1, at its sshAddress: xé") && text.ends_with("é...\n"), "{text}");
     }
 
     #[test]

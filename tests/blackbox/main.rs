@@ -10,6 +10,7 @@ mod faults;
 mod full_stdout;
 mod hostile_peers;
 mod install;
+mod machine_ssh_address;
 mod machine_target;
 mod mux_front;
 mod openssh;

@@ -14,7 +14,7 @@ use crate::support::{Listener, Outcome, rest_of_stream, run, unix_host};
 
 /// One step of the fake multiplexer's script, after it read the request.
 #[derive(Clone, Copy)]
-enum Act {
+pub enum Act {
     /// Write the bytes in one write.
     Send(&'static [u8]),
     /// Write the bytes one at a time, 20 ms apart.
@@ -24,7 +24,7 @@ enum Act {
 
 /// An AF_UNIX multiplexer that accepts one connection, reads the request
 /// line (unless told not to), plays its script and closes.
-struct FakeMux {
+pub struct FakeMux {
     path: PathBuf,
     request: Arc<Mutex<Vec<u8>>>,
     thread: Option<JoinHandle<()>>,
@@ -32,7 +32,7 @@ struct FakeMux {
 }
 
 impl FakeMux {
-    fn start(read_request: bool, script: &[Act]) -> FakeMux {
+    pub fn start(read_request: bool, script: &[Act]) -> FakeMux {
         let dir = TempDir::new();
         let path = dir.join("vm.vsock");
         let listener = UnixListener::bind(&path).expect("bind fake mux");
@@ -59,12 +59,12 @@ impl FakeMux {
         FakeMux { path, request, thread: Some(thread), _dir: dir }
     }
 
-    fn host(&self, sep: char) -> String {
+    pub fn host(&self, sep: char) -> String {
         format!("vsock-mux{sep}{}", self.path.display())
     }
 
     /// The request line the proxy sent, once the script has finished.
-    fn finish(mut self) -> Vec<u8> {
+    pub fn finish(mut self) -> Vec<u8> {
         if let Some(thread) = self.thread.take() {
             thread.join().expect("fake mux thread");
         }
@@ -107,8 +107,8 @@ fn read_line(stream: &mut UnixStream) -> Vec<u8> {
     line
 }
 
-const FIRECRACKER_OK: &[u8] = b"OK 1073741824\n";
-const BANNER: &[u8] = b"SSH-2.0-OpenSSH_9.2\r\n";
+pub const FIRECRACKER_OK: &[u8] = b"OK 1073741824\n";
+pub const BANNER: &[u8] = b"SSH-2.0-OpenSSH_9.2\r\n";
 
 /// Runs the proxy against a mux playing `script`; checks the request line.
 fn handshake(script: &[Act], args: &[&str]) -> (Outcome, FakeMux) {

@@ -1,5 +1,6 @@
 //! machine/NAME: ask systemd-machined (user instance, then system instance)
-//! what NAME is, then connect to the VM's CID or the container's ssh socket.
+//! what NAME is, then connect to the VM's CID, its sshAddress when it has no
+//! CID, or the container's ssh socket.
 
 use core::time::Duration;
 
@@ -11,18 +12,20 @@ use rustix::net::{RecvFlags, SendFlags, recv, send};
 use crate::array_buf::ArrayBuf;
 use crate::failure::Failure;
 use crate::json::Text;
+use crate::line::Line;
 use crate::notice::Notice;
+use crate::sys::connect::mux::connect_mux;
 use crate::sys::connect::unix::{connect_unix, connect_unix_errno};
 use crate::sys::connect::vsock::connect_vsock;
 use crate::sys::deadline::Deadline;
 use crate::sys::stdio::notify;
-use crate::targets::LOCAL_HOST_SOCKET;
 use crate::targets::machine::{
-    MachineProblem, MachineReply, NspawnLayout, ReplyBuffer, ScopeProblem, is_valid_machine_name, list_request,
-    parse_machine_reply, vm_cid,
+    MachineProblem, MachineReply, NspawnLayout, ReplyBuffer, ScopeProblem, SshAddress, SshAddressProblem, is_recursive,
+    is_valid_machine_name, list_request, parse_machine_reply, vm_cid,
 };
 use crate::targets::unix::{PathBuf, UnixAddress, UnixPath};
-use crate::targets::vsock::{VsockAddress, parse_port};
+use crate::targets::vsock::{self, VsockAddress, parse_port};
+use crate::targets::{LOCAL_HOST_SOCKET, Target, parse_target};
 
 /// The whole exchange with one machined instance must end within this.
 const EXCHANGE_TIMEOUT: Duration = Duration::from_secs(5);
@@ -48,7 +51,7 @@ pub fn connect_machine(
     let mut user = None;
     if let Some(dir) = xdg_runtime_dir.filter(|dir| !dir.is_empty()) {
         let problem = match ask_machined(dir, name, reply) {
-            Ok(machine) => return connect_to(&machine, dir, name, port),
+            Ok(machine) => return connect_to(&machine, dir, name, port, verbose),
             Err(problem) => problem,
         };
         if verbose {
@@ -57,7 +60,7 @@ pub fn connect_machine(
         user = Some(problem);
     }
     match ask_machined(SYSTEM_RUNTIME_DIR, name, reply) {
-        Ok(machine) => connect_to(&machine, SYSTEM_RUNTIME_DIR, name, port),
+        Ok(machine) => connect_to(&machine, SYSTEM_RUNTIME_DIR, name, port, verbose),
         Err(system) => Err(MachineProblem::Lookup { name, user, system }.into()),
     }
 }
@@ -68,8 +71,14 @@ fn connect_to(
     runtime_dir: &'static [u8],
     name: &'static [u8],
     port: &'static [u8],
+    verbose: bool,
 ) -> Result<OwnedFd, Failure<'static>> {
     let is = |field: &Option<Text<32>>, value: &[u8]| field.as_ref().is_some_and(|text| text.is(value));
+    // No CID (none given, or VMADDR_CID_ANY), but an address to use instead,
+    // whatever the class.
+    if let (None | Some(vsock::ANY), Some(address)) = (machine.vsock_cid, &machine.ssh_address) {
+        return Ok(connect_ssh_address(name, address, port, verbose)?);
+    }
     if is(&machine.class, b"vm") {
         let cid = vm_cid(name, machine.vsock_cid)?;
         return Ok(connect_vsock(VsockAddress { cid, port: parse_port(port)? })?);
@@ -78,6 +87,45 @@ fn connect_to(
         return Ok(connect_nspawn(runtime_dir, name)?);
     }
     Err(MachineProblem::KindUnknown { name, class: machine.class, service: machine.service }.into())
+}
+
+/// Machine `name`'s sshAddress, by the code paths of the same target given as
+/// HOST; what goes wrong there is worded as it would be for that HOST, after
+/// the machine's name.
+fn connect_ssh_address(
+    name: &'static [u8],
+    address: &SshAddress,
+    port: &'static [u8],
+    verbose: bool,
+) -> Result<OwnedFd, MachineProblem<'static>> {
+    let fail = |problem| MachineProblem::SshAddress { name, problem };
+    if address.is_cut() {
+        return Err(fail(SshAddressProblem::TooLong));
+    }
+    let host = address.as_bytes();
+    if is_recursive(host) {
+        return Err(fail(SshAddressProblem::recursive(host)));
+    }
+    let failure: Failure<'_> = match parse_target(host, port) {
+        Ok(Target::Unix(unix)) => match connect_unix(unix) {
+            Ok(socket) => return Ok(socket),
+            Err(problem) => problem.into(),
+        },
+        Ok(Target::Vsock(vsock)) => match connect_vsock(vsock) {
+            Ok(socket) => return Ok(socket),
+            Err(problem) => problem.into(),
+        },
+        Ok(Target::VsockMux { address, port }) => match connect_mux(address, port, verbose) {
+            Ok(socket) => return Ok(socket),
+            Err(failure) => failure,
+        },
+        // is_recursive has turned these away.
+        Ok(Target::Machine(_)) => return Err(fail(SshAddressProblem::recursive(host))),
+        Err(problem) => problem.into(),
+    };
+    let mut line = Line::default();
+    failure.describe(&mut line);
+    Err(fail(SshAddressProblem::failed(line.content(), failure.is_transient())))
 }
 
 /// The container's sshd socket, in systemd 262's layout or, when that does

@@ -44,6 +44,7 @@ fn connect_to(socket: BorrowedFd<'_>, address: Option<SockaddrUn>) -> Result<(),
 }
 
 /// Connects a new AF_UNIX stream socket to `address`.
+#[inline(never)]
 pub fn connect_unix(address: UnixAddress<'_>) -> Result<OwnedFd, UnixProblem<'_>> {
     let socket = new_socket().map_err(UnixProblem::Socket)?;
     let errno = match connect_socket(socket.as_fd(), address) {

@@ -25,6 +25,7 @@ unsafe impl SocketAddrArg for SockaddrVm {
 /// instead of restarting it: the connect is made again, on a new socket
 /// (what the interrupted one was left as is the kernel's business, and
 /// connecting such a socket again has had kernel bugs).
+#[inline(never)]
 pub fn connect_vsock(address: VsockAddress) -> Result<OwnedFd, VsockProblem<'static>> {
     loop {
         let socket = socket_with(AddressFamily::VSOCK, SocketType::STREAM, SocketFlags::CLOEXEC, None)
