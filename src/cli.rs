@@ -35,7 +35,8 @@ pub struct Options {
 /// How the connection reaches ssh.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Mode {
-    /// Pass the socket when stdout is an AF_UNIX socket, else relay.
+    /// Pass the socket when stdout is an AF_UNIX socket, then relay if the
+    /// client writes instead of taking it; relay when stdout is no socket.
     #[default]
     Auto,
     FdPass,

@@ -43,13 +43,22 @@ fn put<const N: usize>(bytes: &mut [u8], at: usize, field: [u8; N]) {
     }
 }
 
-/// sendmsg(2) of the descriptor failed.
+/// The hand-off failed: the errno.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct HandoffProblem(pub i32);
+pub enum HandoffProblem {
+    /// sendmsg(2) of the descriptor.
+    Send(i32),
+    /// Waiting on stdin for the client to take the descriptor or write.
+    Await(i32),
+}
 
 impl HandoffProblem {
     pub fn describe(&self, line: &mut Line) {
-        line.text(b"Failed to send socket to ssh: ").errno(self.0);
+        let (text, errno) = match *self {
+            Self::Send(errno) => (&b"Failed to send socket to ssh: "[..], errno),
+            Self::Await(errno) => (&b"Failed to read standard input after passing the socket: "[..], errno),
+        };
+        line.text(text).errno(errno);
     }
 }
 
@@ -87,7 +96,10 @@ mod tests {
     #[test]
     fn message() {
         let mut line = Line::default();
-        HandoffProblem(32).describe(&mut line);
+        HandoffProblem::Send(32).describe(&mut line);
         assert_eq!(line.finish(), b"Failed to send socket to ssh: Broken pipe\n");
+        let mut line = Line::default();
+        HandoffProblem::Await(5).describe(&mut line);
+        assert_eq!(line.finish(), b"Failed to read standard input after passing the socket: Input/output error\n");
     }
 }

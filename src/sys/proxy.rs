@@ -11,6 +11,7 @@ use crate::sys::connect::connect;
 use crate::sys::rt::PANIC_EXIT;
 use crate::sys::rt::args::{Args, env_var};
 use crate::sys::rt::signal::{self, Action, SIGPIPE};
+use crate::sys::rt::syscall;
 use crate::sys::stdio::{Delivery, choose_delivery, print, report};
 use crate::sys::{attempts, handoff, relay, ssh_config};
 use crate::targets::parse_target;
@@ -22,6 +23,11 @@ use crate::texts;
 /// As the kernel passes them: argc NUL-terminated strings and the
 /// null-terminated environment, which live, unchanged, until the process exits.
 pub unsafe fn main(argc: c_int, argv: *const *const c_char, envp: *const *const c_char) -> c_int {
+    // Nothing inherited past stderr is ours: libssh leaves its own end of
+    // the socketpair open in us, and holding it, stdin would never see EOF.
+    // Before Linux 5.9 (ENOSYS) they stay open.
+    // SAFETY: nothing of ours is open yet besides fds 0-2.
+    let _ = unsafe { syscall::close_from(3) };
     // Whatever the parent left: a reader of stdout or stderr that went away
     // is then EPIPE from write or splice, an error we report, not a death.
     // SAFETY: SIG_IGN installs no handler.
@@ -60,13 +66,26 @@ fn run(
             let socket =
                 attempts::connect(&options, || connect(target, port, xdg_runtime_dir, options.verbose, reply))?;
             match delivery {
+                Delivery::Relay { stdin, stdout } => Ok(relay::relay(socket, stdin, stdout, &mut buffers.relay, 0)?),
                 Delivery::FdPass(stdout) => {
                     handoff::send_fd(stdout, &socket)?;
                     // ssh holds its own copy now; exiting closes ours without a close(2).
                     core::mem::forget(socket);
                     Ok(())
                 }
-                Delivery::Relay { stdin, stdout } => Ok(relay::relay(socket, stdin, stdout, &mut buffers.relay)?),
+                Delivery::Offer { stdin, stdout } => {
+                    handoff::send_fd(stdout, &socket)?;
+                    let [to_target, _] = &mut buffers.relay;
+                    match handoff::await_client(stdin, to_target)? {
+                        // It took the socket (see above).
+                        0 => {
+                            core::mem::forget(socket);
+                            Ok(())
+                        }
+                        // It could not, and wrote instead: relay, its bytes first.
+                        read => Ok(relay::relay(socket, stdin, stdout, &mut buffers.relay, read)?),
+                    }
+                }
             }
         }
     }

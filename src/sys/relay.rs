@@ -90,7 +90,8 @@ impl<'a> Flow<'a> {
             self.waiting_for_room = false;
             return Ok(());
         }
-        let moved = if self.splice { self.splice_some() } else { self.copy_some(buf) };
+        // Bytes read before the relay began go out through `buf` first.
+        let moved = if self.splice && self.start == self.end { self.splice_some() } else { self.copy_some(buf) };
         match moved {
             Ok(()) => Ok(()),
             Err(errno) => self.ended_by(errno),
@@ -181,12 +182,14 @@ impl<'a> Flow<'a> {
 
 /// Relays until both directions are done: stdin EOF becomes SHUT_WR on the
 /// target, the target's EOF closes stdout, and each direction keeps going
-/// after the other has ended.
+/// after the other has ended. The first `already_read` bytes of `bufs[0]` came from
+/// stdin already (see handoff::await_client) and go to the target first.
 pub fn relay(
     socket: OwnedFd,
     stdin: BorrowedFd<'_>,
     stdout: BorrowedFd<'_>,
     bufs: &mut CopyBuffers,
+    already_read: usize,
 ) -> Result<(), RelayProblem> {
     // Our own socket only: stdin and stdout may be shared with ssh.
     fcntl_setfl(&socket, OFlags::NONBLOCK)
@@ -194,6 +197,7 @@ pub fn relay(
     let target = socket.as_fd();
     let mut flows =
         [Flow::new(stdin, target, true, file_type(stdin)), Flow::new(target, stdout, false, file_type(stdout))];
+    flows[0].end = already_read.min(COPY_BUFFER);
     loop {
         // A finished direction is left out: a pipe at EOF reports POLLHUP forever.
         let mut fds = flows.each_ref().map(Flow::interest);

@@ -20,15 +20,19 @@ fn std_fd(fd: u8) -> BorrowedFd<'static> {
 
 /// How the connected socket reaches ssh.
 pub enum Delivery {
-    /// SCM_RIGHTS over stdout, an AF_UNIX socket.
+    /// SCM_RIGHTS over stdout, an AF_UNIX socket (`--fdpass`).
     FdPass(BorrowedFd<'static>),
+    /// Auto mode, stdout an AF_UNIX socket: SCM_RIGHTS, then relaying if the
+    /// client writes on stdin instead of closing (libssh cannot take it).
+    Offer { stdin: BorrowedFd<'static>, stdout: BorrowedFd<'static> },
     /// Bytes copied between stdin/stdout and the socket.
     Relay { stdin: BorrowedFd<'static>, stdout: BorrowedFd<'static> },
 }
 
 /// Checks that fds 0, 1 and 2 are open, so that no socket we create lands on
-/// them (one poll covers all three), and picks the delivery: fd passing when
-/// stdout is an AF_UNIX socket (or `--fdpass`), relaying otherwise.
+/// them (one poll covers all three), and picks the delivery: an offer of the
+/// descriptor when stdout is an AF_UNIX socket (fd passing with `--fdpass`),
+/// relaying otherwise.
 pub fn choose_delivery(mode: Mode) -> Result<Delivery, StdioProblem> {
     let mut fds = [STDIN, STDOUT, STDERR].map(|fd| PollFd::from_borrowed_fd(std_fd(fd), PollFlags::empty()));
     loop {
@@ -53,7 +57,8 @@ pub fn choose_delivery(mode: Mode) -> Result<Delivery, StdioProblem> {
         return Ok(relay);
     }
     match (sockopt::socket_domain(stdout), mode) {
-        (Ok(AddressFamily::UNIX), _) => Ok(Delivery::FdPass(stdout)),
+        (Ok(AddressFamily::UNIX), Mode::FdPass) => Ok(Delivery::FdPass(stdout)),
+        (Ok(AddressFamily::UNIX), _) => Ok(Delivery::Offer { stdin: std_fd(STDIN), stdout }),
         (Ok(_) | Err(Errno::NOTSOCK), Mode::FdPass) => Err(StdioProblem::StdoutNotUnixSocket),
         (Ok(_) | Err(Errno::NOTSOCK), _) => Ok(relay),
         (Err(errno), _) => Err(StdioProblem::StdoutCheck(errno.raw_os_error())),

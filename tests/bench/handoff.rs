@@ -51,6 +51,8 @@ pub fn play<P: Proc>(
             drop(theirs);
             if style == Style::FdPass {
                 let fd = receive_fd(&ours)?;
+                // As OpenSSH: its end closed once the descriptor is in, before waiting.
+                drop(ours);
                 read_greeting(fd.as_raw_fd())?;
             }
             let status = child.wait().map_err(|e| format!("wait: {e}"))?;
@@ -121,7 +123,7 @@ fn read_greeting(fd: RawFd) -> Result<(), String> {
     Ok(())
 }
 
-/// Receives what OpenSSH's mm_receive_fd would: one NUL byte and one descriptor.
+/// Receives what OpenSSH's mm_receive_fd would: one byte, "\n", and one descriptor.
 fn receive_fd(socket: &UnixStream) -> Result<OwnedFd, String> {
     wait_readable(socket.as_raw_fd())?;
     let mut received = scm_rights::receive(socket).map_err(|e| format!("recvmsg: {e}"))?;
@@ -129,9 +131,9 @@ fn receive_fd(socket: &UnixStream) -> Result<OwnedFd, String> {
         return Err("control data truncated or not SCM_RIGHTS".into());
     }
     match (received.bytes.as_slice(), received.fds.len()) {
-        ([0], 1) => Ok(received.fds.pop().expect("one fd")),
+        ([b'\n'], 1) => Ok(received.fds.pop().expect("one fd")),
         (bytes, count) => {
-            Err(format!("expected one NUL byte and one descriptor, got {bytes:?} and {count} descriptor(s)"))
+            Err(format!("expected one \"\\n\" byte and one descriptor, got {bytes:?} and {count} descriptor(s)"))
         }
     }
 }

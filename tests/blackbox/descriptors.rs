@@ -18,7 +18,7 @@ use crate::mux_front::MuxFront;
 use crate::support::{Listener, assert_connected_to, bin, recv_with_fd, run_fdpass, unix_host};
 
 /// The proxy's descriptors, each with what it refers to.
-fn descriptors(pid: u32) -> Vec<(u32, String)> {
+pub fn descriptors(pid: u32) -> Vec<(u32, String)> {
     let mut fds: Vec<(u32, String)> = std::fs::read_dir(format!("/proc/{pid}/fd"))
         .expect("list /proc/PID/fd")
         .filter_map(|entry| {
@@ -32,7 +32,7 @@ fn descriptors(pid: u32) -> Vec<(u32, String)> {
 }
 
 /// The syscall the process is blocked in (first field of /proc/PID/syscall).
-fn blocked_in(pid: u32) -> Option<i64> {
+pub fn blocked_in(pid: u32) -> Option<i64> {
     std::fs::read_to_string(format!("/proc/{pid}/syscall")).ok()?.split_whitespace().next()?.parse().ok()
 }
 
@@ -80,7 +80,7 @@ fn descriptors_at_handoff(mut command: Command) -> (Vec<(u32, String)>, OwnedFd)
     (&ours).read_exact(&mut drained).unwrap();
     let (byte, fd) = recv_with_fd(&ours);
     let status = child.wait_timeout(Duration::from_secs(20));
-    assert_eq!((status.code(), byte.as_slice()), (Some(0), &b"\0"[..]));
+    assert_eq!((status.code(), byte.as_slice()), (Some(0), &b"\n"[..]));
     (fds, fd.expect("a descriptor"))
 }
 

@@ -73,7 +73,7 @@ fn hand_off_waits_for_room_on_a_full_nonblocking_stdout() {
     let status = early.unwrap_or_else(|| child.wait_timeout(Duration::from_secs(20)));
     let mut stderr = String::new();
     stderr_pipe.read_to_string(&mut stderr).unwrap();
-    assert_eq!((status.code(), stderr.as_str(), byte.as_slice()), (Some(0), "", &b"\0"[..]));
+    assert_eq!((status.code(), stderr.as_str(), byte.as_slice()), (Some(0), "", &b"\n"[..]));
     assert_connected_to(fd.as_ref().expect("handed off"), &listener);
 }
 

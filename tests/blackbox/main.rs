@@ -4,12 +4,14 @@ mod support;
 
 mod bad_input;
 mod cli;
+mod client_writes_first;
 mod descriptors;
 mod fake_machined;
 mod faults;
 mod full_stdout;
 mod hostile_peers;
 mod install;
+mod libssh;
 mod machine_ssh_address;
 mod machine_target;
 mod mux_front;

@@ -12,14 +12,15 @@ use crate::openssh::TIMEOUT_SECS;
 use crate::support::bin;
 
 /// The venv that `make paramiko` (part of `make test`) builds from
-/// tests/paramiko/requirements.txt, or `SSH_SOCKPROXY_PARAMIKO_PYTHON`.
-fn python() -> PathBuf {
+/// tests/paramiko/requirements.txt (Paramiko and ansible-pylibssh), or
+/// `SSH_SOCKPROXY_PARAMIKO_PYTHON`.
+pub fn python() -> PathBuf {
     let python = std::env::var_os("SSH_SOCKPROXY_PARAMIKO_PYTHON")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/paramiko/bin/python3"));
     assert!(
         python.exists(),
-        "{} not found: run `make paramiko` (make test does) to install Paramiko",
+        "{} not found: run `make paramiko` (make test does) to install Paramiko and ansible-pylibssh",
         python.display()
     );
     python

@@ -46,12 +46,12 @@ impl Outcome {
         assert!(self.fd.is_none(), "a descriptor was sent: {self:?}");
     }
 
-    /// Asserts a hand-off: exit 0, silent stderr, one NUL byte and one fd.
+    /// Asserts a hand-off: exit 0, silent stderr, one "\n" byte and one fd.
     #[track_caller]
     pub fn assert_handoff(&self) -> &OwnedFd {
         assert_eq!(self.code(), Some(0), "exit status of {self:?}");
         assert_eq!(self.stderr, "", "stderr of {self:?}");
-        assert_eq!(self.stdout, b"\0", "stdout of {self:?}");
+        assert_eq!(self.stdout, b"\n", "stdout of {self:?}");
         self.fd.as_ref().expect("no descriptor received")
     }
 }
@@ -126,9 +126,12 @@ fn wait_exited_unreaped(pid: u32, limit: Duration) {
     }
 }
 
-/// Receives what OpenSSH's mm_receive_fd would: one byte and at most one fd.
+/// Receives what OpenSSH's mm_receive_fd would: one byte and at most one fd;
+/// then, as OpenSSH closes its end, shuts down our side's writing, so that
+/// the proxy sees the end of its stdin (and exits, having been taken).
 pub fn recv_with_fd(socket: &UnixStream) -> (Vec<u8>, Option<OwnedFd>) {
     let mut received = scm_rights::receive(socket).expect("recvmsg");
+    let _ = socket.shutdown(std::net::Shutdown::Write);
     assert!(!received.truncated, "control data truncated");
     assert!(!received.other_control, "a control message other than SCM_RIGHTS");
     assert!(received.fds.len() <= 1, "proxy sent {} descriptors", received.fds.len());

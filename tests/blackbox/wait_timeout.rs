@@ -143,7 +143,7 @@ fn wait_reaches_a_long_relative_path_after_a_refusal() {
             assert_eq!(line, refused, "without /proc: {without_proc}: {out:?}");
         }
         assert_eq!(out.code(), Some(0), "{out:?}");
-        assert_eq!(out.stdout, b"\0");
+        assert_eq!(out.stdout, b"\n");
         assert_connected_to(out.fd.as_ref().expect("handed off"), listener.as_ref().unwrap());
     }
 }
