@@ -211,3 +211,29 @@ fn failed_relay_is_one_line() {
     );
     assert!(out.is_empty() || out == b"hello\n", "{out:?}");
 }
+
+/// The wait on stdin after the hand-off (auto mode): EINTR in its ppoll or
+/// read is retried; a read that fails is one line and exit 1, the socket
+/// already sent (ssh holds it, or the kernel dropped it).
+#[test]
+fn wait_after_the_handoff() {
+    let dir = TempDir::new();
+    let sock = dir.join("s.sock");
+    let listener = Listener::bind(&sock);
+    let host = unix_host('/', &sock);
+    // ppoll before the hand-off is choose_delivery's: the second is the wait's.
+    for (syscall, when) in [("ppoll", 2), ("read", 1)] {
+        let (out, trace) =
+            run_traced(syscall, &["-e", &format!("inject={syscall}:error=EINTR:when={when}")], &[&host, "22"]);
+        assert!(trace.contains("(Interrupted system call)"), "{syscall}: {trace}");
+        assert_connected_to(out.assert_handoff(), &listener);
+    }
+    let (out, trace) = run_traced("read", &["-e", "inject=read:error=EIO"], &[&host, "22"]);
+    assert!(trace.contains("(INJECTED)"), "{trace}");
+    assert_eq!(
+        (out.code(), out.stderr.as_str(), out.stdout.as_slice()),
+        (Some(1), "Failed to read standard input after passing the socket: Input/output error\n", &b"\n"[..]),
+        "{out:?}"
+    );
+    assert_connected_to(out.fd.as_ref().expect("the socket was sent"), &listener);
+}
