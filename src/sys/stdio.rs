@@ -2,6 +2,7 @@
 
 use rustix::event::{PollFd, PollFlags, Timespec, poll};
 use rustix::fd::BorrowedFd;
+use rustix::fs::fstat;
 use rustix::io::{Errno, fcntl_getfd, write};
 use rustix::net::{AddressFamily, sockopt};
 
@@ -22,8 +23,9 @@ fn std_fd(fd: u8) -> BorrowedFd<'static> {
 pub enum Delivery {
     /// SCM_RIGHTS over stdout, an AF_UNIX socket (`--fdpass`).
     FdPass(BorrowedFd<'static>),
-    /// Auto mode, stdout an AF_UNIX socket: SCM_RIGHTS, then relaying if the
-    /// client writes on stdin instead of closing (libssh cannot take it).
+    /// Auto mode, stdin and stdout one AF_UNIX socket (a socketpair end, as
+    /// OpenSSH and libssh give it): SCM_RIGHTS, then relaying if the client
+    /// writes on stdin instead of closing (libssh cannot take it).
     Offer { stdin: BorrowedFd<'static>, stdout: BorrowedFd<'static> },
     /// Bytes copied between stdin/stdout and the socket.
     Relay { stdin: BorrowedFd<'static>, stdout: BorrowedFd<'static> },
@@ -31,8 +33,8 @@ pub enum Delivery {
 
 /// Checks that fds 0, 1 and 2 are open, so that no socket we create lands on
 /// them (one poll covers all three), and picks the delivery: an offer of the
-/// descriptor when stdout is an AF_UNIX socket (fd passing with `--fdpass`),
-/// relaying otherwise.
+/// descriptor when stdin and stdout are one AF_UNIX socket, fd passing when
+/// only stdout is one (or with `--fdpass`), relaying otherwise.
 pub fn choose_delivery(mode: Mode) -> Result<Delivery, StdioProblem> {
     let mut fds = [STDIN, STDOUT, STDERR].map(|fd| PollFd::from_borrowed_fd(std_fd(fd), PollFlags::empty()));
     loop {
@@ -58,10 +60,22 @@ pub fn choose_delivery(mode: Mode) -> Result<Delivery, StdioProblem> {
     }
     match (sockopt::socket_domain(stdout), mode) {
         (Ok(AddressFamily::UNIX), Mode::FdPass) => Ok(Delivery::FdPass(stdout)),
-        (Ok(AddressFamily::UNIX), _) => Ok(Delivery::Offer { stdin: std_fd(STDIN), stdout }),
+        (Ok(AddressFamily::UNIX), _) if is_same_file(std_fd(STDIN), stdout) => {
+            Ok(Delivery::Offer { stdin: std_fd(STDIN), stdout })
+        }
+        // Another stdin (a terminal, a pipe) may never end: hand off and exit.
+        (Ok(AddressFamily::UNIX), _) => Ok(Delivery::FdPass(stdout)),
         (Ok(_) | Err(Errno::NOTSOCK), Mode::FdPass) => Err(StdioProblem::StdoutNotUnixSocket),
         (Ok(_) | Err(Errno::NOTSOCK), _) => Ok(relay),
         (Err(errno), _) => Err(StdioProblem::StdoutCheck(errno.raw_os_error())),
+    }
+}
+
+/// True when `a` and `b` are the same open file (socket).
+fn is_same_file(a: BorrowedFd<'_>, b: BorrowedFd<'_>) -> bool {
+    match (fstat(a), fstat(b)) {
+        (Ok(a), Ok(b)) => a.st_dev == b.st_dev && a.st_ino == b.st_ino,
+        _ => false,
     }
 }
 

@@ -181,3 +181,26 @@ fn forced_fdpass_exits_without_waiting_for_the_client() {
     crate::support::assert_connected_to(&received.fds[0], &listener);
     drop(ours);
 }
+
+/// Only one socket as both stdin and stdout gets the offer: with stdout a
+/// socket but stdin a pipe that stays open and silent (a terminal would do
+/// the same), the proxy hands off and exits instead of waiting on stdin.
+#[test]
+fn a_stdin_of_its_own_gets_the_descriptor_and_no_wait() {
+    let dir = TempDir::new();
+    let sock = dir.join("s.sock");
+    let listener = Listener::bind(&sock);
+    let (ours, theirs) = UnixStream::pair().unwrap();
+    let (reader, writer) = std::io::pipe().unwrap();
+    let mut command = Command::new(bin());
+    command.args([&unix_host('/', &sock), "22"]).stdin(reader).stdout(OwnedFd::from(theirs)).stderr(Stdio::piped());
+    let child = ChildGuard(Some(command.spawn().expect("spawn proxy")));
+    ours.set_read_timeout(Some(LIMIT)).unwrap();
+    let received = sockproxy_test_common::scm_rights::receive(&ours).unwrap();
+    assert_eq!((received.bytes.as_slice(), received.fds.len()), (&b"\n"[..], 1));
+    // The socketpair and the pipe both stay open: the proxy must end by itself.
+    let (status, stderr) = finish(child);
+    assert_eq!((status.code(), stderr.as_str()), (Some(0), ""));
+    crate::support::assert_connected_to(&received.fds[0], &listener);
+    drop((ours, writer));
+}
