@@ -1,12 +1,13 @@
 //! The libc stand-in of the static binaries, which link no libc: start-up
 //! (start.rs), the mem functions that compiled code calls (mem.rs), the raw
 //! syscalls rustix has no stable API for (syscall.rs; signal.rs for the
-//! signals), argv and the
+//! signals, process.rs for fork and exec), argv and the
 //! environment (args.rs), and the linker script that build.rs gives every
 //! binary (discard.ld). A binary crate takes it on with `c_runtime!`.
 
 pub mod args;
 pub mod mem;
+pub mod process;
 pub mod signal;
 pub mod start;
 pub mod syscall;

@@ -107,3 +107,60 @@ pub fn alarm(seconds: u32) {
     // value is asked for.
     unsafe { syscall4(__NR_setitimer, ITIMER_REAL as usize, (&raw const timer) as usize, 0, 0) };
 }
+
+// What ssh-sockserve adds: signals read from a descriptor instead of
+// handlers (no restorer or signal frame involved), and the dispositions a
+// child must not inherit. Arch-neutral: they rely on the kernel's sigaction
+// only in that all zeros is SIG_DFL, no flags, an empty mask.
+
+/// A sigaction of all zeros: SIG_DFL with no flags and an empty mask.
+fn zero_action() -> KernelSigaction {
+    // SAFETY: the struct is plain integers; all zeros is a valid value.
+    unsafe { core::mem::zeroed() }
+}
+
+/// Sets what `signal` does back to SIG_DFL (it fails, harmlessly, for
+/// SIGKILL, SIGSTOP and numbers that are no signal).
+pub fn set_default(signal: u32) {
+    let new = zero_action();
+    // SAFETY: `new` is a valid kernel sigaction, alive across the call; no
+    // old action is asked for; the mask is 8 bytes. SIG_DFL runs no code.
+    unsafe { syscall4(__NR_rt_sigaction, signal as usize, (&raw const new) as usize, 0, size_of::<u64>()) };
+}
+
+/// The signals whose action is SIG_IGN, as a mask (bit `n - 1` for signal
+/// `n`), such as SIGINT and SIGQUIT for a shell's background job.
+pub fn ignored() -> u64 {
+    let mut mask = 0;
+    for signal in 1..=64u32 {
+        let mut old = zero_action();
+        // SAFETY: only the old action is asked for, into `old`, alive across
+        // the call; the mask is 8 bytes.
+        let ret = unsafe { syscall4(__NR_rt_sigaction, signal as usize, 0, (&raw mut old) as usize, size_of::<u64>()) };
+        // SIG_IGN is 1.
+        if ret == 0 && old.handler == 1 {
+            mask |= mask_of(signal);
+        }
+    }
+    mask
+}
+
+/// A signalfd (CLOEXEC, non-blocking) that reads the signals in `mask`,
+/// which the caller blocks; the errno when it cannot be made.
+pub fn signalfd(mask: u64) -> Result<rustix::fd::OwnedFd, c_int> {
+    use linux_raw_sys::general::{__NR_signalfd4, O_CLOEXEC, O_NONBLOCK};
+    // SFD_CLOEXEC and SFD_NONBLOCK are O_CLOEXEC and O_NONBLOCK.
+    let flags = (O_CLOEXEC | O_NONBLOCK) as usize;
+    // SAFETY: -1 asks for a new descriptor; the mask is 8 bytes, alive across the call.
+    let ret = unsafe { syscall4(__NR_signalfd4, usize::MAX, (&raw const mask) as usize, size_of::<u64>(), flags) };
+    // A failure is -errno, -4095 to -1; a descriptor fits in c_int.
+    if ret < 0 {
+        return Err(ret.unsigned_abs() as c_int);
+    }
+    // SAFETY: the kernel just made this descriptor, which nothing else owns.
+    Ok(unsafe { rustix::fd::FromRawFd::from_raw_fd(ret as c_int) })
+}
+
+/// Bytes of one `struct signalfd_siginfo`; its first field is the signal's
+/// number, a u32.
+pub const SIGNALFD_SIGINFO_LEN: usize = 128;
