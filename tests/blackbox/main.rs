@@ -15,6 +15,7 @@ mod openssh;
 mod openssh_relay;
 mod paramiko;
 mod relay;
+mod serve;
 mod stdout_cases;
 mod unix_target;
 mod vsock_mux;
