@@ -4,9 +4,10 @@
 
 use core::ffi::c_char;
 
-use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
+use linux_raw_sys::general::__NR_getpeername;
+use rustix::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use rustix::io::Errno;
-use rustix::net::{AddressFamily, SocketFlags, acceptfrom_with, sockopt};
+use rustix::net::{AddressFamily, SocketFlags, accept_with, sockopt};
 use rustix::process::{WaitOptions, setsid, wait};
 use rustix::stdio::{dup2_stdin, dup2_stdout};
 
@@ -14,10 +15,10 @@ use crate::serve::connection::{Children, DEFAULT_PATH, EXEC_FAILED, ExecProblem,
 use crate::sys::rt::args::env_var;
 use crate::sys::rt::process::{close_from, execve, fork};
 use crate::sys::rt::signal::{self, SIG_SETMASK, mask_of};
-use crate::sys::rt::syscall::exit_group;
+use crate::sys::rt::syscall::{exit_group, syscall4};
 use crate::sys::stdio::say;
 use crate::targets::unix::PathBuf;
-use crate::targets::vsock::VsockAddress;
+use crate::targets::vsock::{SOCKADDR_VM_LEN, VsockAddress};
 
 /// COMMAND as the child executes it.
 pub struct Command {
@@ -45,28 +46,45 @@ pub enum Accepted {
 /// Takes a waiting connection (blocking, CLOEXEC) off `listener`; its peer
 /// only when `verbose` asks for it.
 pub fn accept(listener: BorrowedFd<'_>, verbose: bool) -> Accepted {
-    let (connection, address) = match acceptfrom_with(listener, SocketFlags::CLOEXEC) {
-        Ok(accepted) => accepted,
+    let connection = match accept_with(listener, SocketFlags::CLOEXEC) {
+        Ok(connection) => connection,
         Err(Errno::AGAIN) => return Accepted::Empty,
         Err(Errno::INTR | Errno::CONNABORTED) => return Accepted::Again,
         Err(errno) => return Accepted::Failed(errno.raw_os_error()),
     };
-    let mut peer = Peer::Unknown;
-    if verbose {
-        if let Some(address) = address.filter(|a| a.address_family() == AddressFamily::VSOCK) {
-            // SAFETY: the kernel wrote addr_len bytes of a sockaddr_vm there.
-            let bytes =
-                unsafe { core::slice::from_raw_parts(address.as_ptr().cast::<u8>(), address.addr_len() as usize) };
-            if let (Some(&[p0, p1, p2, p3]), Some(&[c0, c1, c2, c3])) = (bytes.get(4..8), bytes.get(8..12)) {
-                let (port, cid) = (u32::from_ne_bytes([p0, p1, p2, p3]), u32::from_ne_bytes([c0, c1, c2, c3]));
-                peer = Peer::Vsock(VsockAddress { cid, port });
+    let peer = match verbose.then(|| sockopt::socket_domain(&connection)) {
+        Some(Ok(AddressFamily::VSOCK)) => vsock_peer(connection.as_fd()).map_or(Peer::Unknown, Peer::Vsock),
+        Some(Ok(_)) => match sockopt::socket_peercred(&connection) {
+            Ok(cred) => {
+                Peer::Unix { pid: cred.pid.as_raw_pid().unsigned_abs(), uid: cred.uid.as_raw(), gid: cred.gid.as_raw() }
             }
-        } else if let Ok(cred) = sockopt::socket_peercred(&connection) {
-            let pid = cred.pid.as_raw_pid().unsigned_abs();
-            peer = Peer::Unix { pid, uid: cred.uid.as_raw(), gid: cred.gid.as_raw() };
-        }
-    }
+            Err(_) => Peer::Unknown,
+        },
+        _ => Peer::Unknown,
+    };
     Accepted::Connection(connection, peer)
+}
+
+/// The peer of an AF_VSOCK connection: getpeername(2) made directly into a
+/// sockaddr_vm, as rustix's SocketAddrAny keeps length checks (panic paths)
+/// that the compiler cannot drop.
+fn vsock_peer(connection: BorrowedFd<'_>) -> Option<VsockAddress> {
+    let mut address = [0u32; SOCKADDR_VM_LEN / 4];
+    let mut len = SOCKADDR_VM_LEN as u32;
+    // SAFETY: the kernel writes at most `len` bytes into `address`, and the
+    // length into `len`, both alive across the call.
+    let ret = unsafe {
+        syscall4(
+            __NR_getpeername,
+            connection.as_raw_fd() as usize,
+            address.as_mut_ptr() as usize,
+            (&raw mut len) as usize,
+            0,
+        )
+    };
+    // sockaddr_vm: family and reserved (u16 each), port, cid (see targets/vsock.rs).
+    let [_, port, cid, _] = address;
+    (ret == 0 && len as usize == SOCKADDR_VM_LEN).then_some(VsockAddress { cid, port })
 }
 
 /// Starts the child that runs `command` on `connection`: its PID, or the
