@@ -1,17 +1,24 @@
-# ssh-sockproxy: build, test and install the static musl binary.
+# ssh-sockproxy: build, test and install the static musl binaries, the proxy
+# and the guest-side server ssh-sockserve.
 
 TARGET      := x86_64-unknown-linux-musl
 BIN         := target/$(TARGET)/release/ssh-sockproxy
-# Bytes the stripped binary may take; `make size` (part of `make test`) fails above it.
-# 30 KiB: 30,200 bytes before the code was re-filed by feature, 30,688 after
+SERVE_BIN   := target/$(TARGET)/release/ssh-sockserve
+# Bytes each stripped binary may take; `make size` (part of `make test`) fails above it.
+# The proxy, 30 KiB: 30,200 bytes before the code was re-filed by feature, 30,688 after
 # (README, Size), with 32 bytes of room.
 SIZE_BUDGET := 30720
+# ssh-sockserve, 24 KiB, the goal its issue set: about 22 KB (README, Size).
+SERVE_SIZE_BUDGET := 24576
 
 # Install layout, GNU names. The binary goes to BINDIR; a distribution that
 # keeps it out of PATH (upstream's is /usr/lib/systemd/systemd-ssh-proxy) passes
 # BINDIR='$(LIBEXECDIR)' or any directory, and every installed file names it.
 PREFIX      ?= /usr/local
 BINDIR      ?= $(PREFIX)/bin
+# ssh-sockserve is a daemon that init or root starts, like sshd: sbin, and not
+# moved when BINDIR moves the proxy out of PATH.
+SBINDIR     ?= $(PREFIX)/sbin
 LIBEXECDIR  ?= $(PREFIX)/libexec
 DATADIR     ?= $(PREFIX)/share
 MANDIR      ?= $(DATADIR)/man
@@ -56,15 +63,17 @@ lint:
 	python3 tests/lint/import_cycles.py --self-test
 	python3 tests/lint/import_cycles.py src
 
-# Every panic call site left in the release binary, against the list in
-# tests/no-panic/allowed (each there with why it cannot be reached): the same
-# release build again into its own target dir, with symbols and line tables;
-# check.py first makes sure that its code is byte for byte the shipped one's.
+# Every panic call site left in the release binaries, against the lists in
+# tests/no-panic/allowed and allowed-sockserve (each there with why it cannot
+# be reached): the same release build again into its own target dir, with
+# symbols and line tables; check.py first makes sure that its code is byte for
+# byte the shipped one's.
 NO_PANIC_DIR := target/no-panic
 no-panic: build
 	CARGO_PROFILE_RELEASE_STRIP=false CARGO_PROFILE_RELEASE_DEBUG=line-tables-only \
-		$(CARGO) build --release --locked --quiet --bin ssh-sockproxy --target-dir $(NO_PANIC_DIR)
+		$(CARGO) build --release --locked --quiet --bin ssh-sockproxy --bin ssh-sockserve --target-dir $(NO_PANIC_DIR)
 	python3 tests/no-panic/check.py $(NO_PANIC_DIR)/$(TARGET)/release/ssh-sockproxy $(BIN) tests/no-panic/allowed
+	python3 tests/no-panic/check.py $(NO_PANIC_DIR)/$(TARGET)/release/ssh-sockserve $(SERVE_BIN) tests/no-panic/allowed-sockserve
 
 # Paramiko, a real ssh client without fd passing, for the relay tests:
 # a venv from PyPI with the pinned versions in tests/paramiko/requirements.txt.
@@ -111,12 +120,14 @@ fuzz-smoke:
 	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=10
 
 size: build
-	@size=$$(stat -c %s $(BIN)); \
-	if ! LC_ALL=C file -b $(BIN) | grep -q 'statically linked'; then \
-		echo "size: $(BIN) is not statically linked: $$(file -b $(BIN))"; exit 1; \
-	fi; \
-	echo "size: $(BIN) is $$size bytes, static (budget $(SIZE_BUDGET))"; \
-	if [ $$size -gt $(SIZE_BUDGET) ]; then echo "size: over budget by $$((size - $(SIZE_BUDGET))) bytes"; exit 1; fi
+	@set -e; for pair in $(BIN):$(SIZE_BUDGET) $(SERVE_BIN):$(SERVE_SIZE_BUDGET); do \
+		bin=$${pair%:*}; budget=$${pair##*:}; size=$$(stat -c %s $$bin); \
+		if ! LC_ALL=C file -b $$bin | grep -q 'statically linked'; then \
+			echo "size: $$bin is not statically linked: $$(file -b $$bin)"; exit 1; \
+		fi; \
+		echo "size: $$bin is $$size bytes, static (budget $$budget)"; \
+		if [ $$size -gt $$budget ]; then echo "size: over budget by $$((size - budget)) bytes"; exit 1; fi; \
+	done
 
 # A throwaway sshd behind an AF_UNIX socket and a real ssh login through the proxy.
 demo: build
@@ -158,7 +169,7 @@ bench-smoke:
 # $(call with_filled,TEMPLATE,COMMAND) runs COMMAND with $$t naming a copy of
 # TEMPLATE filled in with the installed paths (src/dist/fill.sh; the binary is
 # not run, so this works for cross-builds too).
-with_filled = t=$$(mktemp) && { sh src/dist/fill.sh "$(BINDIR)/ssh-sockproxy" "$(SSHCONF)" < $(1) > "$$t" && $(2); s=$$?; rm -f "$$t"; exit $$s; }
+with_filled = t=$$(mktemp) && { sh src/dist/fill.sh "$(BINDIR)/ssh-sockproxy" "$(SSHCONF)" "$(SBINDIR)/ssh-sockserve" < $(1) > "$$t" && $(2); s=$$?; rm -f "$$t"; exit $$s; }
 # $(call with_dropin,COMMAND) likewise with $$t naming the ssh_config drop-in
 # for the installed binary, written by the library's own fragment and quoting
 # rule (src/dist/dropin.rs, a cargo example run on the build host).
@@ -170,23 +181,31 @@ conffile = FORCE='$(FORCE)' sh src/dist/conffile.sh $(1) "$$t" "$(DESTDIR)$(SSHC
 dropin:
 	$(CARGO) build --release --locked --quiet --example dropin
 
-# The binary, its man page and the ssh_config drop-in.
+# The binaries, their man pages and the ssh_config drop-in.
 install: build dropin
 	install -D -m 0755 $(BIN) "$(DESTDIR)$(BINDIR)/ssh-sockproxy"
+	install -D -m 0755 $(SERVE_BIN) "$(DESTDIR)$(SBINDIR)/ssh-sockserve"
 	install -D -m 0644 src/dist/ssh-sockproxy.1 "$(DESTDIR)$(MANDIR)/man1/ssh-sockproxy.1"
+	install -D -m 0644 src/dist/ssh-sockserve.1 "$(DESTDIR)$(MANDIR)/man1/ssh-sockserve.1"
 	$(call with_dropin,$(call conffile,install))
 
-# Initrd builders' hooks for what `install` puts in place (give both the same variables).
+# Initrd builders' hooks for what `install` puts in place (give both the same
+# variables): one for the proxy and its drop-in, one for ssh-sockserve; each
+# goes into an image only on request.
 install-dracut:
 	$(call with_filled,src/dist/dracut/90ssh-sockproxy/module-setup.sh.in,install -D -m 0755 "$$t" "$(DESTDIR)$(DRACUTDIR)/90ssh-sockproxy/module-setup.sh")
+	$(call with_filled,src/dist/dracut/90ssh-sockserve/module-setup.sh.in,install -D -m 0755 "$$t" "$(DESTDIR)$(DRACUTDIR)/90ssh-sockserve/module-setup.sh")
 
 install-mkinitcpio:
 	$(call with_filled,src/dist/mkinitcpio/ssh-sockproxy.in,install -D -m 0644 "$$t" "$(DESTDIR)$(INITCPIODIR)/ssh-sockproxy")
+	$(call with_filled,src/dist/mkinitcpio/ssh-sockserve.in,install -D -m 0644 "$$t" "$(DESTDIR)$(INITCPIODIR)/ssh-sockserve")
 
 uninstall: dropin
-	rm -f "$(DESTDIR)$(BINDIR)/ssh-sockproxy" "$(DESTDIR)$(MANDIR)/man1/ssh-sockproxy.1" \
-		"$(DESTDIR)$(DRACUTDIR)/90ssh-sockproxy/module-setup.sh" "$(DESTDIR)$(INITCPIODIR)/ssh-sockproxy"
-	rmdir "$(DESTDIR)$(DRACUTDIR)/90ssh-sockproxy" 2>/dev/null || true
+	rm -f "$(DESTDIR)$(BINDIR)/ssh-sockproxy" "$(DESTDIR)$(SBINDIR)/ssh-sockserve" \
+		"$(DESTDIR)$(MANDIR)/man1/ssh-sockproxy.1" "$(DESTDIR)$(MANDIR)/man1/ssh-sockserve.1" \
+		"$(DESTDIR)$(DRACUTDIR)/90ssh-sockproxy/module-setup.sh" "$(DESTDIR)$(INITCPIODIR)/ssh-sockproxy" \
+		"$(DESTDIR)$(DRACUTDIR)/90ssh-sockserve/module-setup.sh" "$(DESTDIR)$(INITCPIODIR)/ssh-sockserve"
+	rmdir "$(DESTDIR)$(DRACUTDIR)/90ssh-sockproxy" "$(DESTDIR)$(DRACUTDIR)/90ssh-sockserve" 2>/dev/null || true
 	$(call with_dropin,$(call conffile,remove))
 	rmdir "$(DESTDIR)$(DATADIR)/ssh-sockproxy" 2>/dev/null || true
 

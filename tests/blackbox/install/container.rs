@@ -43,7 +43,10 @@ fn containerfile_builds_a_scratch_image_that_runs() {
     let container = container.trim();
     let root = buildah(dir.path(), &["mount", container]);
     let root = Path::new(root.trim());
-    assert_eq!(files(root), ["etc/ssh/ssh_config.d/20-ssh-sockproxy.conf 644", "usr/bin/ssh-sockproxy 755"]);
+    assert_eq!(
+        files(root),
+        ["etc/ssh/ssh_config.d/20-ssh-sockproxy.conf 644", "usr/bin/ssh-sockproxy 755", "usr/sbin/ssh-sockserve 755"]
+    );
     let dropin = read(&root.join("etc/ssh/ssh_config.d/20-ssh-sockproxy.conf"));
     assert!(dropin.contains("    ProxyCommand /usr/bin/ssh-sockproxy %h %p\n"), "{dropin}");
 
@@ -54,6 +57,8 @@ fn containerfile_builds_a_scratch_image_that_runs() {
     assert!(in_image(&["--help"]).starts_with("Usage: ssh-sockproxy [OPTIONS] HOST PORT\n"));
     assert_eq!(in_image(&["--version"]), format!("ssh-sockproxy {}\n", env!("CARGO_PKG_VERSION")));
     assert_eq!(in_image(&["--print-ssh-config"]), dropin);
+    let run = ["run", "--isolation", "chroot", container, "--", "/usr/sbin/ssh-sockserve", "--version"];
+    assert_eq!(buildah(dir.path(), &run), format!("ssh-sockserve {}\n", env!("CARGO_PKG_VERSION")));
 
     buildah(dir.path(), &["rm", container]);
     buildah(dir.path(), &["rmi", "sockproxy-test"]);
