@@ -136,16 +136,18 @@ demo: build
 # Performance (tests/bench/, README "Performance"): start-up cost against a no_std
 # no-op floor, /bin/true, socat and systemd-ssh-proxy where present, syscalls,
 # peak RSS, size, hand-offs per second; then BENCH_MIB MiB through real ssh
-# by fd passing, by relay and by socat. Root for sshd. No timing is asserted.
+# by fd passing, by relay and by socat; then ssh-sockserve against socat and
+# systemd-socket-activate (connect to sshd's banner, connections per second,
+# memory). Root for sshd. No timing is asserted.
 BENCH_RUNS  ?= 300
 BENCH_BATCH ?= 640
 BENCH_REPS  ?= 3
 BENCH_MIB   ?= 512
 BENCH_DIR   := target/$(TARGET)/release/examples
 bench_run    = BENCH_RUNS='$(BENCH_RUNS)' BENCH_BATCH='$(BENCH_BATCH)' BENCH_REPS='$(BENCH_REPS)' BENCH_MIB='$(BENCH_MIB)' \
-	$(BENCH_DIR)/bench $(1) $(abspath $(BIN)) $(abspath $(BENCH_DIR)/bench-noop)
+	$(BENCH_DIR)/bench $(1) $(abspath $(BIN)) $(abspath $(BENCH_DIR)/bench-noop) $(abspath $(SERVE_BIN))
 
-.PHONY: bench bench-startup bench-throughput bench-build
+.PHONY: bench bench-startup bench-throughput bench-serve bench-build
 bench-build: build
 	$(CARGO) build --release --locked --example bench --example bench-noop
 
@@ -157,6 +159,9 @@ bench-startup: bench-build
 
 bench-throughput: bench-build
 	$(call bench_run,throughput)
+
+bench-serve: bench-build
+	$(call bench_run,serve)
 
 # The few-second run that `make test` includes, so that the bench keeps working;
 # its numbers mean nothing.
