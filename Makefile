@@ -100,7 +100,7 @@ vm-test: build
 # RUSTC_BOOTSTRAP=1 lets the stable toolchain build the fuzz targets, and only
 # them; the product never builds with it.
 CARGO_FUZZ   := target/tools/bin/cargo-fuzz
-FUZZ_TARGETS := host_grammar numbers mux_reply json_reader
+FUZZ_TARGETS := host_grammar numbers mux_reply json_reader serve_grammar
 FUZZ_SECONDS ?= 120
 .PHONY: fuzz fuzz-smoke
 $(CARGO_FUZZ):
