@@ -26,7 +26,7 @@ use crate::serve::notify::{NotifyAddress, NotifyProblem, parse_notify_socket};
 use crate::serve::{Failure, SetupProblem};
 use crate::stdio::{STDERR, STDIN, STDOUT, StdioProblem};
 use crate::sys::rt::args::{Args, env_remove, env_var};
-use crate::sys::rt::signal::{self, SIG_BLOCK, SIGNALFD_SIGINFO_LEN, mask_of};
+use crate::sys::rt::signal::{self, Action, SIG_BLOCK, SIGNALFD_SIGINFO_LEN, SIGPIPE, mask_of};
 use crate::sys::stdio::{print, say};
 use crate::texts;
 use connection::Accepted;
@@ -83,10 +83,14 @@ unsafe fn run(
         argv: unsafe { argv.add(serve.command_at.wrapping_add(1)) },
         envp,
         name: serve.command,
-        ignored: signal::ignored(),
+        // SIGPIPE too: the server ignores it from here on.
+        ignored: signal::ignored() | mask_of(SIGPIPE),
     };
-    // Children must be reaped here, whatever was inherited.
+    // Children must be reaped here, whatever was inherited; a stderr whose
+    // reader is gone must not end the server (its writes fail, unread).
     signal::set_default(SIGCHLD);
+    // SAFETY: SIG_IGN runs no handler.
+    unsafe { signal::set_action(SIGPIPE, Action::Ignore) };
     let wanted = mask_of(SIGCHLD) | mask_of(SIGTERM) | mask_of(SIGINT);
     signal::set_mask(SIG_BLOCK, wanted);
     let signals = signal::signalfd(wanted).map_err(SetupProblem::Signals)?;

@@ -23,6 +23,12 @@ fn args(options: &[&str], socket: &Path, command: &[&str]) -> Vec<String> {
 /// Connects until a connection is served by ECHO (a slot is free), bounded.
 #[track_caller]
 fn served_connection(socket: &Path, server: &Server) -> std::os::unix::net::UnixStream {
+    served_connection_of(socket, || server.stderr())
+}
+
+/// `served_connection`, with `what` for the failure's message.
+#[track_caller]
+fn served_connection_of(socket: &Path, what: impl Fn() -> String) -> std::os::unix::net::UnixStream {
     let deadline = Instant::now() + LIMIT;
     loop {
         let mut stream = connect(socket);
@@ -31,7 +37,7 @@ fn served_connection(socket: &Path, server: &Server) -> std::os::unix::net::Unix
             assert_eq!(&hello, b"hello\n");
             return stream;
         }
-        assert!(Instant::now() < deadline, "no slot became free: {}", server.stderr());
+        assert!(Instant::now() < deadline, "no slot became free: {}", what());
         std::thread::sleep(Duration::from_millis(20));
     }
 }
@@ -264,4 +270,56 @@ fn a_failed_fork_closes_that_connection_and_pauses() {
     );
     server.wait_stderr("the fork failure", |s| s == line);
     assert_eq!(read_exactly(&mut connect(&socket), 6), b"hello\n", "the next one is served");
+}
+
+#[test]
+fn a_stderr_nobody_reads_does_not_end_the_server() {
+    let dir = TempDir::new();
+    let socket = dir.join("s");
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let mut command = Command::new(serve_bin());
+    command.args(args(&["-v"], &socket, &["/bin/sh", "-c", "echo hello; exec cat"]));
+    // Not Server::spawn, which gives stderr a file: here it is a pipe nobody reads.
+    let notify = std::os::unix::net::UnixDatagram::bind(dir.join("notify")).unwrap();
+    notify.set_read_timeout(Some(LIMIT)).unwrap();
+    command.env("NOTIFY_SOCKET", dir.join("notify"));
+    let child = command.stdin(std::process::Stdio::null()).stderr(writer).spawn().unwrap();
+    let mut guard = sockproxy_test_common::ChildGuard(Some(child));
+    notify.recv(&mut [0u8; 16]).expect("READY=1");
+    for _ in 0..3 {
+        // Each -v line hits EPIPE; the server serves on.
+        served_connection_of(&socket, || format!("pid {}", guard.0.as_ref().map_or(0, |c| c.id())));
+    }
+    let pid = guard.0.as_ref().unwrap().id();
+    // SAFETY: kill has no memory-safety preconditions; the server is not reaped.
+    unsafe { libc::kill(pid as libc::pid_t, libc::SIGTERM) };
+    assert_eq!(guard.wait_timeout(LIMIT).code(), Some(0), "the server died of its stderr");
+}
+
+#[test]
+fn closed_std_fds_are_filled_with_dev_null() {
+    let dir = TempDir::new();
+    let socket = dir.join("s");
+    let mut command = Command::new(serve_bin());
+    command.args(args(&["-v"], &socket, &["/bin/cat"]));
+    // SAFETY: close is async-signal-safe; only this child's descriptors.
+    unsafe {
+        command.pre_exec(|| {
+            for fd in 0..3 {
+                libc::close(fd);
+            }
+            Ok(())
+        });
+    }
+    let server = Server::start_command(dir.path(), command);
+    let mut stream = connect(&socket);
+    stream.write_all(b"ping\n").unwrap();
+    assert_eq!(read_exactly(&mut stream, 5), b"ping\n");
+    let children = sockproxy_test_common::process_tree::children_of(server.pid());
+    let [pid] = children[..] else { panic!("children {children:?}") };
+    let fds = fds(pid);
+    assert_eq!(fds.iter().map(|(fd, _)| *fd).collect::<Vec<_>>(), [0, 1, 2], "{fds:?}");
+    assert!(fds[0].1.starts_with("socket:["), "{fds:?}");
+    assert_eq!(fds[2].1, "/dev/null", "the child's stderr: no socket of the server's");
 }
