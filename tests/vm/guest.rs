@@ -29,7 +29,7 @@ pub struct Guest<'a> {
 impl Guest<'_> {
     /// The host's ProxyCommand, as in ssh_config.
     pub fn proxy_command(&self) -> String {
-        format!("'{}' %h %p", env!("CARGO_BIN_EXE_ssh-sockproxy"))
+        format!("'{}' %h %p", crate::proxy_binary().display())
     }
 
     /// `root@vsock-mux/PATH` or `root@vsock-mux%PATH`.

@@ -73,7 +73,7 @@ fn overlay(dir: &TempDir, host_sshd: &Sshd) -> Vec<u8> {
     let host_key = dir.join("guest_host_key");
     keygen(&host_key);
     let read = |path: &Path| std::fs::read(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
-    let binary = read(Path::new(env!("CARGO_BIN_EXE_ssh-sockproxy")));
+    let binary = read(&proxy_binary());
     let host_key = read(&host_key);
     let client_key = read(host_sshd.client_key());
     let authorized = read(&host_sshd.client_key().with_extension("pub"));
@@ -83,6 +83,16 @@ fn overlay(dir: &TempDir, host_sshd: &Sshd) -> Vec<u8> {
         cpio::Entry { path: "etc/ssh/authorized_keys", mode: 0o644, data: &authorized },
         cpio::Entry { path: "root/.ssh/id_ed25519", mode: 0o600, data: &client_key },
     ])
+}
+
+/// The binary under test: the one in `$SSH_SOCKPROXY_BIN_DIR_x86_64` when that
+/// is set, as `make vm-test` sets it to the shipped binary, else the one cargo
+/// builds for this host with the test's profile.
+pub fn proxy_binary() -> std::path::PathBuf {
+    match std::env::var_os("SSH_SOCKPROXY_BIN_DIR_x86_64") {
+        Some(dir) => Path::new(&dir).join("ssh-sockproxy"),
+        None => env!("CARGO_BIN_EXE_ssh-sockproxy").into(),
+    }
 }
 
 fn keygen(path: &Path) {
