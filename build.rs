@@ -4,6 +4,13 @@
 //! .cargo/config.toml, whose rustflags apply to every target of a triple.
 //! The examples get them too when built for another triple than the
 //! host's: only the bench's no-op floor is, to start up like the product.
+//!
+//! Each argument is spelt for the linker that cargo resolved: rustc calls
+//! `cc` (which passes `-Wl,` arguments on to ld) unless .cargo/config.toml
+//! names a linker itself, as it names rust-lld for the foreign
+//! architectures.
+
+use std::path::Path;
 
 fn main() {
     let dir = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
@@ -14,13 +21,18 @@ fn main() {
             println!("cargo::rustc-link-arg-examples={arg}");
         }
     };
+    let linker = std::env::var("RUSTC_LINKER").unwrap_or_else(|_| "cc".into());
+    let stem = Path::new(&linker).file_stem().and_then(|s| s.to_str()).unwrap_or("");
+    let driver = !(stem == "rust-lld" || stem == "ld.lld" || stem == "ld" || stem.ends_with("-ld"));
 
     // The binaries bring their own `_start` (sys/rt/arch/): no crt1.o & co.
     // Static and non-PIE on every triple, also the build host's, for which
     // `cargo test` builds them too (position-independent code links as a
     // fixed-address executable just as well).
-    for arg in ["-nostartfiles", "-static", "-no-pie"] {
-        link_arg(arg);
+    if driver {
+        for arg in ["-nostartfiles", "-static", "-no-pie"] {
+            link_arg(arg);
+        }
     }
     let linker_args = [
         // One read-only segment for headers, rodata and code instead of three
@@ -41,10 +53,27 @@ fn main() {
         // is shipped stripped, with no separate debug file for an id to match.
         "--build-id=none",
     ];
+    if !driver {
+        // rust-lld's own word for the same: rodata in the code's segment.
+        link_arg("--no-rosegment");
+    }
     for arg in linker_args {
-        link_arg(&format!("-Wl,{arg}"));
+        if driver {
+            link_arg(&format!("-Wl,{arg}"));
+        } else {
+            for word in arg.split(',') {
+                link_arg(word);
+            }
+        }
     }
     // Drops the unwind tables and what else nothing reads (see the script).
-    link_arg(&format!("-Wl,-T,{dir}/src/sys/rt/discard.ld"));
+    // rust-lld takes it as -T<path>, not -Wl,-T,<path>.
+    let script = format!("{dir}/src/sys/rt/discard.ld");
+    if driver {
+        link_arg(&format!("-Wl,-T,{script}"));
+    } else {
+        link_arg(&format!("-T{script}"));
+    }
     println!("cargo::rerun-if-changed=src/sys/rt/discard.ld");
+    println!("cargo::rerun-if-env-changed=RUSTC_LINKER");
 }

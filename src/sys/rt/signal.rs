@@ -5,7 +5,9 @@
 use core::ffi::c_int;
 use core::mem::size_of;
 
-use linux_raw_sys::general::{__NR_rt_sigaction, __NR_rt_sigprocmask, __NR_setitimer, ITIMER_REAL, itimerval, timeval};
+use linux_raw_sys::general::{
+    __NR_rt_sigaction, __NR_rt_sigprocmask, __NR_setitimer, __kernel_old_time_t, ITIMER_REAL, itimerval, timeval,
+};
 
 use super::arch::KernelSigaction;
 use super::syscall::syscall4;
@@ -63,7 +65,9 @@ pub const fn mask_of(signal: u32) -> u64 {
 /// alarm), or no pending alarm for 0.
 pub fn alarm(seconds: u32) {
     let zero = timeval { tv_sec: 0, tv_usec: 0 };
-    let value = timeval { tv_sec: seconds.into(), tv_usec: 0 };
+    // tv_sec is a C long: on arm, 2^31 seconds and more (68 years) become i32::MAX.
+    let tv_sec = __kernel_old_time_t::try_from(u64::from(seconds)).unwrap_or(__kernel_old_time_t::MAX);
+    let value = timeval { tv_sec, tv_usec: 0 };
     let timer = itimerval { it_interval: zero, it_value: value };
     // SAFETY: `timer` is a valid itimerval, alive across the call; no old
     // value is asked for.
