@@ -193,14 +193,18 @@ $(PARAMIKO)/installed: tests/paramiko/requirements.txt
 	$(PARAMIKO)/bin/pip install --quiet --disable-pip-version-check -r tests/paramiko/requirements.txt
 	touch $@
 
-# Only the end-to-end vsock tests: a guest kernel under QEMU with vhost-device-vsock
-# (tests/vm/), which find the binary in $$SSH_SOCKPROXY_BIN_DIR_x86_64. Artefacts
-# are cached in $$SSH_SOCKPROXY_VM_CACHE, by default ~/.cache/ssh-sockproxy-vm;
-# the first run builds them in about a minute.
+# The end-to-end vsock tests (tests/vm/): each architecture's Debian kernel
+# under QEMU with vhost-device-vsock, that architecture's binary in the guest
+# and the x86-64 one on the host, which they find in
+# $$SSH_SOCKPROXY_BIN_DIR_<arch>; with ARCH given, only that guest. One guest
+# at a time: the machine has two cores. Artefacts are cached in
+# $$SSH_SOCKPROXY_VM_CACHE, by default ~/.cache/ssh-sockproxy-vm; the first run
+# fetches them (about 20 s per architecture) and builds the vsock backend
+# (about a minute).
 .PHONY: vm-test
-vm-test:
-	$(MAKE) --no-print-directory build ARCH=x86_64
-	SSH_SOCKPROXY_BIN_DIR_x86_64='$(abspath $(call out_of,x86_64))' $(CARGO) test --release --locked --test vm
+vm-test: build-selected
+	$(foreach a,$(sort x86_64 $(SELECTED)),SSH_SOCKPROXY_BIN_DIR_$(a)='$(abspath $(call out_of,$(a)))') \
+		$(CARGO) test --release --locked --test vm -- $(if $(filter command line,$(origin ARCH)),guest_$(ARCH))
 
 # Fuzzing (tests/fuzz): each cargo-fuzz target for FUZZ_SECONDS, from the seed
 # corpus in tests/fuzz/seeds/TARGET plus what earlier runs found in
