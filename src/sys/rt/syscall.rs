@@ -24,3 +24,29 @@ pub unsafe fn sendmsg(fd: BorrowedFd<'_>, msg: &msghdr, flags: u32) -> Result<us
     // A failure is -errno, -4095 to -1.
     usize::try_from(ret).map_err(|_| ret.unsigned_abs() as c_int)
 }
+
+#[cfg(test)]
+mod tests {
+    use linux_raw_sys::general::{__NR_mmap, __NR_munmap, MAP_SHARED, PROT_READ};
+    use rustix::fd::AsRawFd;
+    use rustix::fs::{MemfdFlags, memfd_create};
+
+    use super::{syscall4, syscall6};
+
+    /// mmap's fifth and sixth arguments are the file and the offset: the second
+    /// page of a memfd shows what was written there.
+    #[test]
+    fn syscall6_passes_all_six_arguments() {
+        let fd = memfd_create("syscall6", MemfdFlags::CLOEXEC).unwrap();
+        let mut data = vec![b'1'; 8192];
+        data[4096..4101].copy_from_slice(b"page2");
+        assert_eq!(rustix::io::write(&fd, &data), Ok(8192));
+        let page = unsafe {
+            syscall6(__NR_mmap, 0, 4096, PROT_READ as usize, MAP_SHARED as usize, fd.as_raw_fd() as usize, 4096)
+        };
+        assert!(page > 0, "mmap: {page}");
+        // SAFETY: the mapping is 4096 readable bytes until the munmap below.
+        assert_eq!(unsafe { core::slice::from_raw_parts(page as *const u8, 5) }, b"page2");
+        assert_eq!(unsafe { syscall4(__NR_munmap, page as usize, 4096, 0, 0) }, 0);
+    }
+}
