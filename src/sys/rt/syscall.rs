@@ -41,12 +41,14 @@ mod tests {
         let mut data = vec![b'1'; 8192];
         data[4096..4101].copy_from_slice(b"page2");
         assert_eq!(rustix::io::write(&fd, &data), Ok(8192));
+        // SAFETY: mmap of a new mapping touches no memory of ours.
         let page = unsafe {
             syscall6(__NR_mmap, 0, 4096, PROT_READ as usize, MAP_SHARED as usize, fd.as_raw_fd() as usize, 4096)
         };
         assert!(page > 0, "mmap: {page}");
         // SAFETY: the mapping is 4096 readable bytes until the munmap below.
         assert_eq!(unsafe { core::slice::from_raw_parts(page as *const u8, 5) }, b"page2");
+        // SAFETY: nothing refers to the mapping any more.
         assert_eq!(unsafe { syscall4(__NR_munmap, page as usize, 4096, 0, 0) }, 0);
     }
 }
