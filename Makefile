@@ -21,7 +21,7 @@ endif
 # Where ARCH's binaries are, and the one that install and demo take.
 out_of      = target/$(TRIPLE_$(1))/release
 OUT         := $(call out_of,$(ARCH))
-BIN         ?= $(OUT)/ssh-sockproxy
+BIN         := $(OUT)/ssh-sockproxy
 # Every [[bin]] of the package: each is built, size-checked and shipped for
 # every architecture.
 BINS        := $(shell sed -n '/^\[\[bin\]\]/,/^$$/s/^name *= *"\(.*\)"/\1/p' Cargo.toml)
@@ -144,8 +144,9 @@ else
 TEST_BIN_DIR := $(abspath target/qemu-user/$(ARCH))
 SKIP         := $(EMULATED_SKIP)
 endif
-# The install tests' image holds every architecture's binary (make dist), so for x86-64 every one is built.
-blackbox: $(if $(filter x86_64,$(ARCH)),build-all,build) paramiko
+# The install tests run the drop-in generator, and their image holds every
+# architecture's binary (make dist), so for x86-64 every one is built.
+blackbox: $(if $(filter x86_64,$(ARCH)),build-all,build) dropin paramiko
 ifneq ($(ARCH),x86_64)
 	@mkdir -p $(TEST_BIN_DIR)
 	@for bin in $(BINS); do \
