@@ -133,6 +133,7 @@ mod tests {
         let lasting = [
             Failure::from(UnixProblem::Connect { address: path, errno: 13 }),
             Failure::from(UnixProblem::Connect { address: path, errno: 91 }),
+            Failure::from(UnixProblem::NotSocket { address: path, mode: linux_raw_sys::general::S_IFREG }),
             Failure::from(VsockProblem::Connect { address: vsock, errno: 97 }),
             mux(MuxProblem::BadReply(ReplyReader::default())),
             lookup(None, ScopeProblem::TimedOut),

@@ -36,9 +36,11 @@ impl Line {
         self
     }
 
-    /// Appends untrusted bytes (argv, paths) so that they cannot break the line:
-    /// control bytes become `\xNN`. Other bytes, UTF-8 included, stay as they
-    /// are. Beyond QUOTED_MAX bytes only the head and the tail are shown.
+    /// Appends untrusted bytes (argv, paths, what a peer sent) so that they
+    /// can neither break the line nor drive the terminal: control characters
+    /// (C0, DEL and C1, whose U+009B is CSI on many terminals) and bytes that
+    /// are not UTF-8 become `\xNN`, byte by byte; other UTF-8 stays as it is.
+    /// Beyond QUOTED_MAX bytes only the head and the tail are shown.
     pub fn quoted(&mut self, bytes: &[u8]) -> &mut Self {
         match (bytes.get(..QUOTED_MAX / 2), bytes.len().checked_sub(QUOTED_MAX / 2).and_then(|tail| bytes.get(tail..)))
         {
@@ -48,15 +50,42 @@ impl Line {
     }
 
     fn escaped(&mut self, bytes: &[u8]) -> &mut Self {
-        for &byte in bytes {
-            if byte < 0x20 || byte == 0x7f {
+        let mut rest = bytes;
+        while let Some(&lead) = rest.first() {
+            // One character of valid UTF-8: a lead byte, whose leading ones
+            // count the bytes of its character, then that many continuation
+            // bytes (the second within the lead's range, so that no overlong
+            // form or surrogate passes); any other byte stands alone.
+            let len = if (0xc2..=0xf4).contains(&lead) { lead.leading_ones() as usize } else { 1 };
+            let (second_min, second_max) = match lead {
+                0xe0 => (0xa0, 0xbf),
+                0xed => (0x80, 0x9f),
+                0xf0 => (0x90, 0xbf),
+                0xf4 => (0x80, 0x8f),
+                _ => (0x80, 0xbf),
+            };
+            let valid = (1..len).all(|at| {
+                rest.get(at)
+                    .is_some_and(|&b| if at == 1 { second_min <= b && b <= second_max } else { b & 0xc0 == 0x80 })
+            });
+            let (char, after) = rest.split_at_checked(if valid { len } else { 1 }).unwrap_or((rest, &[]));
+            rest = after;
+            let escape = match *char {
+                [byte] => !(0x20..0x7f).contains(&byte),
+                // U+0080 to U+009F.
+                [0xc2, second] => second < 0xa0,
+                _ => false,
+            };
+            if !escape {
+                let _ = self.push(char);
+                continue;
+            }
+            for &byte in char {
                 let [high, low] = hex_byte(byte);
                 // Whole or not at all: an escape is never split by the cut.
                 if self.push(&[b'\\', b'x', high, low]).is_none() {
-                    break;
+                    return self;
                 }
-            } else {
-                let _ = self.push(&[byte]);
             }
         }
         self
@@ -121,6 +150,20 @@ mod tests {
             l.quoted(b"a\nb\x1b[0m\x7f\xc3\xa9 z");
         });
         assert_eq!(out, b"a\\x0ab\\x1b[0m\\x7f\xc3\xa9 z\n");
+    }
+
+    #[test]
+    fn escapes_c1_controls_and_bytes_that_are_not_utf8() {
+        let out = render(|l| {
+            // CSI as UTF-8 (U+009B) and as a raw byte, U+0085 (NEL), U+009F,
+            // then U+00A0, U+011B (0xc4 0x9b: a 0x9b that is no control),
+            // U+0969, and bytes that are not UTF-8.
+            l.quoted(b"a\xc2\x9b[2J \x9b[2J \xc2\x85\xc2\x9f|\xc2\xa0\xc4\x9b\xe0\xa5\xa9|\xff\xc2|\xe0\x80\x9b");
+        });
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "a\\xc2\\x9b[2J \\x9b[2J \\xc2\\x85\\xc2\\x9f|\u{a0}\u{11b}\u{969}|\\xff\\xc2|\\xe0\\x80\\x9b\n"
+        );
     }
 
     #[test]

@@ -9,6 +9,9 @@ use crate::texts::SshConfig;
 pub enum SshConfigProblem<'a> {
     /// Neither /proc/self/exe nor an absolute argv[0] names this binary.
     OwnPath(i32),
+    /// /proc/self/exe names a file that is gone: the binary was deleted or
+    /// replaced (an upgrade) while it ran.
+    Deleted,
     UnquotablePath(&'a [u8]),
 }
 
@@ -19,12 +22,18 @@ impl SshConfigProblem<'_> {
                 line.text(b"Failed to find the path of this binary (/proc/self/exe): ").errno(errno);
                 line.text(b"; run it by its absolute path");
             }
+            Self::Deleted => {
+                line.text(b"Failed to find the path of this binary: its file was deleted or replaced while it ran; run it again");
+            }
             Self::UnquotablePath(path) => {
                 line.text(b"Cannot write this binary's path into ssh_config: ").quoted(path);
             }
         }
     }
 }
+
+/// What the kernel appends to /proc/self/exe when the file is unlinked.
+pub const DELETED_SUFFIX: &[u8] = b" (deleted)";
 
 /// Room for a quoted binary path: PATH_MAX with every `%` doubled, plus quotes.
 pub const QUOTED_CAPACITY: usize = 2 * 4096 + 2;
@@ -122,6 +131,10 @@ mod tests {
         assert_eq!(
             message(SshConfigProblem::OwnPath(2)),
             "Failed to find the path of this binary (/proc/self/exe): No such file or directory; run it by its absolute path\n"
+        );
+        assert_eq!(
+            message(SshConfigProblem::Deleted),
+            "Failed to find the path of this binary: its file was deleted or replaced while it ran; run it again\n"
         );
         assert_eq!(
             message(SshConfigProblem::UnquotablePath(b"/it's")),

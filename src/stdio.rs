@@ -11,6 +11,8 @@ pub const STDERR: u8 = 2;
 pub enum StdioProblem {
     /// fd 0, 1 or 2 is not open.
     Closed(u8),
+    /// fd 0, 1 or 2 is an O_PATH descriptor: open, but no data moves through it.
+    PathOnly(u8),
     /// `--fdpass`, and stdout is no AF_UNIX socket.
     StdoutNotUnixSocket,
     StdoutCheck(i32),
@@ -20,9 +22,14 @@ pub enum StdioProblem {
 impl StdioProblem {
     pub fn describe(&self, line: &mut Line) {
         match *self {
-            Self::Closed(fd) => {
+            Self::Closed(fd) | Self::PathOnly(fd) => {
                 line.text(if fd == STDIN { b"Standard input" } else { b"Standard output" });
-                line.text(b" (fd ").number(u32::from(fd)).text(b") is closed.");
+                line.text(b" (fd ").number(u32::from(fd));
+                line.text(if matches!(*self, Self::Closed(_)) {
+                    b") is closed."
+                } else {
+                    b") is an O_PATH descriptor, which can be neither read nor written."
+                });
             }
             Self::StdoutNotUnixSocket => {
                 line.text(b"Standard output is not an AF_UNIX socket, so --fdpass cannot pass the connection (ssh needs ProxyUseFdpass yes).");
@@ -47,6 +54,10 @@ mod tests {
         let cases: &[(StdioProblem, &str)] = &[
             (StdioProblem::Closed(STDIN), "Standard input (fd 0) is closed.\n"),
             (StdioProblem::Closed(STDOUT), "Standard output (fd 1) is closed.\n"),
+            (
+                StdioProblem::PathOnly(STDOUT),
+                "Standard output (fd 1) is an O_PATH descriptor, which can be neither read nor written.\n",
+            ),
             (
                 StdioProblem::StdoutNotUnixSocket,
                 "Standard output is not an AF_UNIX socket, so --fdpass cannot pass the connection (ssh needs ProxyUseFdpass yes).\n",

@@ -14,7 +14,7 @@ use crate::failure::Failure;
 use crate::line::{LINE_CAPACITY, Line};
 use crate::notice::Notice;
 use crate::sys::deadline::Deadline;
-use crate::sys::rt::signal::{self, Action, SIGALRM};
+use crate::sys::rt::signal::{self, Action, SIG_UNBLOCK, SIGALRM, mask_of};
 use crate::sys::rt::syscall;
 use crate::sys::stdio::notify;
 
@@ -78,6 +78,7 @@ extern "C" fn on_alarm(_: c_int) -> ! {
 
 /// A hung connect or handshake cannot be interrupted portably from inside,
 /// so SIGALRM ends the process with the timeout's message, like timeout(1).
+#[inline(never)]
 fn arm_timeout(seconds: u32) {
     let mut line = Line::default();
     Failure::Attempts(AttemptsProblem::TimedOut(seconds)).describe(&mut line);
@@ -89,6 +90,10 @@ fn arm_timeout(seconds: u32) {
     let _ = message.push(line.finish());
     // SAFETY: the handler only writes and exits, both async-signal-safe.
     unsafe { signal::set_action(SIGALRM, Action::Handle(on_alarm)) };
+    // A mask inherited from the parent may block it. Unblocked here, with the
+    // handler in place, rather than at start-up: a SIGALRM pending since
+    // before exec then cannot end the process by its default action.
+    signal::set_mask(SIG_UNBLOCK, mask_of(SIGALRM));
     signal::alarm(seconds);
 }
 

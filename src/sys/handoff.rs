@@ -9,11 +9,16 @@ use rustix::fd::{AsRawFd, BorrowedFd, OwnedFd};
 
 use crate::handoff::{CMSG_SPACE_ONE_FD, HandoffProblem, scm_rights};
 use crate::sys::rt::syscall;
+use crate::sys::stdio::wait_for_room;
 
 const EINTR: c_int = linux_raw_sys::errno::EINTR as c_int;
+const EAGAIN: c_int = linux_raw_sys::errno::EAGAIN as c_int;
 
 /// Sends `socket` over `stdout`. OpenSSH reads one byte (any value) and one
 /// descriptor. MSG_NOSIGNAL: a peer that went away is an error, not SIGPIPE.
+/// EINTR is tried again; EAGAIN, from a non-blocking stdout that is full,
+/// waits for room first (see `wait_for_room`); a blocking one blocks until
+/// ssh reads.
 pub fn send_fd(stdout: BorrowedFd<'_>, socket: &OwnedFd) -> Result<(), HandoffProblem> {
     let mut payload = [0u8; 1];
     let mut iov = iovec { iov_base: payload.as_mut_ptr().cast(), iov_len: payload.len() as _ };
@@ -36,7 +41,9 @@ pub fn send_fd(stdout: BorrowedFd<'_>, socket: &OwnedFd) -> Result<(), HandoffPr
             Ok(_) => linux_raw_sys::errno::EIO as c_int,
             Err(errno) => errno,
         };
-        if errno != EINTR {
+        if errno == EAGAIN {
+            wait_for_room(stdout).map_err(|errno| HandoffProblem(errno.raw_os_error()))?;
+        } else if errno != EINTR {
             return Err(HandoffProblem(errno));
         }
     }

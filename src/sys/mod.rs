@@ -4,6 +4,7 @@
 //! targets/unix.rs, handoff.rs of handoff.rs, and so on.
 
 pub mod attempts;
+pub mod buffers;
 pub mod connect;
 pub mod deadline;
 pub mod handoff;

@@ -5,8 +5,12 @@ use core::ffi::{c_char, c_int};
 
 use crate::cli::{Command, Print, VERSION, parse_command};
 use crate::failure::Failure;
+use crate::stdio::StdioProblem;
+use crate::sys::buffers::Buffers;
 use crate::sys::connect::connect;
+use crate::sys::rt::PANIC_EXIT;
 use crate::sys::rt::args::{Args, env_var};
+use crate::sys::rt::signal::{self, Action, SIGPIPE};
 use crate::sys::stdio::{Delivery, choose_delivery, print, report};
 use crate::sys::{attempts, handoff, relay, ssh_config};
 use crate::targets::parse_target;
@@ -18,9 +22,17 @@ use crate::texts;
 /// As the kernel passes them: argc NUL-terminated strings and the
 /// null-terminated environment, which live, unchanged, until the process exits.
 pub unsafe fn main(argc: c_int, argv: *const *const c_char, envp: *const *const c_char) -> c_int {
+    // Whatever the parent left: a reader of stdout or stderr that went away
+    // is then EPIPE from write or splice, an error we report, not a death.
+    // SAFETY: SIG_IGN installs no handler.
+    unsafe { signal::set_action(SIGPIPE, Action::Ignore) };
     // SAFETY: the caller's contract.
     let (args, xdg_runtime_dir) = unsafe { (Args::new(argc, argv), env_var(envp, b"XDG_RUNTIME_DIR")) };
-    match run(args, xdg_runtime_dir) {
+    // The first and only take of the process: never None.
+    let Some(buffers) = Buffers::take() else {
+        return PANIC_EXIT;
+    };
+    match run(args, xdg_runtime_dir, buffers) {
         Ok(()) => 0,
         Err(failure) => {
             report(&failure);
@@ -29,16 +41,24 @@ pub unsafe fn main(argc: c_int, argv: *const *const c_char, envp: *const *const 
     }
 }
 
-fn run(mut args: Args, xdg_runtime_dir: Option<&'static [u8]>) -> Result<(), Failure<'static>> {
+fn run(
+    mut args: Args,
+    xdg_runtime_dir: Option<&'static [u8]>,
+    buffers: &'static mut Buffers,
+) -> Result<(), Failure<'static>> {
     let argv0 = args.next().unwrap_or_default();
     match parse_command(args)? {
-        Command::Print(Print::Help) => Ok(print(texts::help().as_bytes())?),
+        Command::Print(Print::Help) => Ok(print_help()?),
         Command::Print(Print::Version) => Ok(print(VERSION)?),
-        Command::Print(Print::SshConfig) => ssh_config::print_ssh_config(argv0),
+        Command::Print(Print::SshConfig) => {
+            ssh_config::print_ssh_config(argv0, &mut buffers.exe_link, &mut buffers.exe_quoted)
+        }
         Command::Connect { host, port, options } => {
             let target = parse_target(host, port)?;
             let delivery = choose_delivery(options.mode)?;
-            let socket = attempts::connect(&options, || connect(target, port, xdg_runtime_dir, options.verbose))?;
+            let reply = &mut buffers.machine_reply;
+            let socket =
+                attempts::connect(&options, || connect(target, port, xdg_runtime_dir, options.verbose, reply))?;
             match delivery {
                 Delivery::FdPass(stdout) => {
                     handoff::send_fd(stdout, &socket)?;
@@ -46,8 +66,15 @@ fn run(mut args: Args, xdg_runtime_dir: Option<&'static [u8]>) -> Result<(), Fai
                     core::mem::forget(socket);
                     Ok(())
                 }
-                Delivery::Relay { stdin, stdout } => Ok(relay::relay(socket, stdin, stdout)?),
+                Delivery::Relay { stdin, stdout } => Ok(relay::relay(socket, stdin, stdout, &mut buffers.relay)?),
             }
         }
     }
+}
+
+/// `--help` out of line: inlined, its unpacked text would sit in `main`'s
+/// frame, whose pages stack probing touches on every run.
+#[inline(never)]
+fn print_help() -> Result<(), StdioProblem> {
+    print(texts::help().as_bytes())
 }

@@ -11,12 +11,14 @@ use rustix::net::{SendFlags, Shutdown, send, shutdown};
 use rustix::pipe::{SpliceFlags, splice};
 
 use crate::relay::RelayProblem;
-use crate::sys::rt::signal::{self, Action, SIGPIPE};
 
 /// Most bytes one splice call may move: a pipe holds 64 KiB by default.
 const SPLICE_CHUNK: usize = 1 << 20;
 /// Buffer of the read/write path, one per direction.
-const COPY_BUFFER: usize = 32 * 1024;
+pub const COPY_BUFFER: usize = 32 * 1024;
+
+/// The read/write path's buffers (from sys/buffers.rs, not the stack).
+pub type CopyBuffers = [[u8; COPY_BUFFER]; 2];
 
 /// How far one direction has come.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -180,21 +182,18 @@ impl<'a> Flow<'a> {
 /// Relays until both directions are done: stdin EOF becomes SHUT_WR on the
 /// target, the target's EOF closes stdout, and each direction keeps going
 /// after the other has ended.
-pub fn relay(socket: OwnedFd, stdin: BorrowedFd<'_>, stdout: BorrowedFd<'_>) -> Result<(), RelayProblem> {
-    // SAFETY: SIG_IGN installs no handler. A reader of stdout that went away
-    // then shows up as EPIPE from write or splice, which we report.
-    unsafe { signal::set_action(SIGPIPE, Action::Ignore) };
+pub fn relay(
+    socket: OwnedFd,
+    stdin: BorrowedFd<'_>,
+    stdout: BorrowedFd<'_>,
+    bufs: &mut CopyBuffers,
+) -> Result<(), RelayProblem> {
     // Our own socket only: stdin and stdout may be shared with ssh.
     fcntl_setfl(&socket, OFlags::NONBLOCK)
         .map_err(|errno| RelayProblem { to_target: true, errno: errno.raw_os_error() })?;
-    // The relay lasts as long as the session: leave the socket's directory,
-    // where a long path may have taken us, so that it does not stay busy
-    // (an unmount would fail).
-    let _ = rustix::process::chdir(c"/");
     let target = socket.as_fd();
     let mut flows =
         [Flow::new(stdin, target, true, file_type(stdin)), Flow::new(target, stdout, false, file_type(stdout))];
-    let mut bufs = [[0u8; COPY_BUFFER]; 2];
     loop {
         // A finished direction is left out: a pipe at EOF reports POLLHUP forever.
         let mut fds = flows.each_ref().map(Flow::interest);
@@ -212,7 +211,7 @@ pub fn relay(socket: OwnedFd, stdin: BorrowedFd<'_>, stdout: BorrowedFd<'_>) -> 
             Ok(_) | Err(Errno::INTR) => {}
             Err(errno) => return Err(first.failure(errno)),
         }
-        for ((flow, buf), fd) in flows.iter_mut().zip(&mut bufs).zip(&fds) {
+        for ((flow, buf), fd) in flows.iter_mut().zip(bufs.iter_mut()).zip(&fds) {
             if flow.progress != Progress::Done && !fd.revents().is_empty() {
                 flow.advance(buf)?;
             }

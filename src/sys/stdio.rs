@@ -1,8 +1,8 @@
 //! Standard descriptors: the checks before a hand-off, and the few writes we make.
 
-use rustix::event::{PollFd, PollFlags, poll};
+use rustix::event::{PollFd, PollFlags, Timespec, poll};
 use rustix::fd::BorrowedFd;
-use rustix::io::{Errno, write};
+use rustix::io::{Errno, fcntl_getfd, write};
 use rustix::net::{AddressFamily, sockopt};
 
 use crate::cli::Mode;
@@ -32,7 +32,7 @@ pub enum Delivery {
 pub fn choose_delivery(mode: Mode) -> Result<Delivery, StdioProblem> {
     let mut fds = [STDIN, STDOUT, STDERR].map(|fd| PollFd::from_borrowed_fd(std_fd(fd), PollFlags::empty()));
     loop {
-        match poll(&mut fds, Some(&rustix::event::Timespec { tv_sec: 0, tv_nsec: 0 })) {
+        match poll(&mut fds, Some(&Timespec { tv_sec: 0, tv_nsec: 0 })) {
             Err(Errno::INTR) => continue,
             Err(errno) => return Err(StdioProblem::StdoutCheck(errno.raw_os_error())),
             Ok(_) => break,
@@ -40,7 +40,11 @@ pub fn choose_delivery(mode: Mode) -> Result<Delivery, StdioProblem> {
     }
     for (fd, polled) in [STDIN, STDOUT, STDERR].into_iter().zip(&fds) {
         if polled.revents().contains(PollFlags::NVAL) {
-            return Err(StdioProblem::Closed(fd));
+            // poll sees no file behind an O_PATH descriptor either; fcntl does.
+            return Err(match fcntl_getfd(std_fd(fd)) {
+                Ok(_) => StdioProblem::PathOnly(fd),
+                Err(_) => StdioProblem::Closed(fd),
+            });
         }
     }
     let stdout = std_fd(STDOUT);
@@ -56,12 +60,32 @@ pub fn choose_delivery(mode: Mode) -> Result<Delivery, StdioProblem> {
     }
 }
 
+/// How long a non-blocking stdout or stderr may stay full: its reader (ssh,
+/// a terminal) is there and drains it, if slowly.
+const ROOM_TIMEOUT: Timespec = Timespec { tv_sec: 5, tv_nsec: 0 };
+
+/// Waits until `fd`, a non-blocking descriptor found full (EAGAIN), has
+/// room again; EAGAIN when it stays full for ROOM_TIMEOUT.
+#[inline(never)]
+pub fn wait_for_room(fd: BorrowedFd<'_>) -> Result<(), Errno> {
+    let mut fds = [PollFd::from_borrowed_fd(fd, PollFlags::OUT)];
+    loop {
+        match poll(&mut fds, Some(&ROOM_TIMEOUT)) {
+            Ok(0) => return Err(Errno::AGAIN),
+            Ok(_) => return Ok(()),
+            Err(Errno::INTR) => {}
+            Err(errno) => return Err(errno),
+        }
+    }
+}
+
 fn write_all(fd: u8, mut bytes: &[u8]) -> Result<(), Errno> {
     while !bytes.is_empty() {
         match write(std_fd(fd), bytes) {
             Ok(0) => return Err(Errno::IO),
             Ok(written) => bytes = bytes.get(written..).unwrap_or_default(),
             Err(Errno::INTR) => {}
+            Err(Errno::AGAIN) => wait_for_room(std_fd(fd))?,
             Err(errno) => return Err(errno),
         }
     }
@@ -74,9 +98,11 @@ pub fn print(text: &[u8]) -> Result<(), StdioProblem> {
 }
 
 /// Writes the failure's one line to stderr. With stderr closed there is no
-/// one to tell; the exit status still says it.
+/// one to tell (nor with an O_PATH stderr, whose write fails); the exit
+/// status still says it.
+#[inline(never)]
 pub fn report(failure: &Failure<'_>) {
-    if *failure == Failure::Stdio(StdioProblem::Closed(STDERR)) {
+    if matches!(*failure, Failure::Stdio(StdioProblem::Closed(STDERR))) {
         return;
     }
     let mut line = Line::default();

@@ -7,6 +7,7 @@ use crate::array_buf::ArrayBuf;
 use crate::json::{JsonError, Reader, Text};
 use crate::line::Line;
 use crate::number::hex_byte;
+use crate::targets::vsock;
 
 /// Longest machine name machined accepts (HOST_NAME_MAX).
 pub const NAME_MAX: usize = 64;
@@ -16,6 +17,9 @@ pub const REQUEST_CAPACITY: usize = 64 + 6 * NAME_MAX;
 
 /// Replies larger than this are refused.
 pub const REPLY_CAPACITY: usize = 64 * 1024;
+
+/// Room for one reply.
+pub type ReplyBuffer = [u8; REPLY_CAPACITY];
 
 /// True for names machined can hold (systemd's `hostname_is_valid`): `.host`,
 /// or dot-separated labels of ASCII letters, digits and `-`, no label starting
@@ -143,6 +147,18 @@ fn parse_parameters(reader: &mut Reader<'_>, reply: &mut MachineReply) -> Result
     Ok(())
 }
 
+/// The CID of VM `name` from machined's `vSockCid`, by the rules of the
+/// command line (never VMADDR_CID_ANY) and of machined itself (systemd's
+/// VSOCK_CID_IS_REGULAR): ANY is no CID assigned, as upstream reads it, and
+/// 0, 1 and 2 (the hypervisor, the local host, the host) are no guest's.
+pub fn vm_cid(name: &[u8], cid: Option<u32>) -> Result<u32, MachineProblem<'_>> {
+    match cid {
+        None | Some(vsock::ANY) => Err(MachineProblem::NoCid(name)),
+        Some(cid) if cid <= vsock::CID_HOST => Err(MachineProblem::ReservedCid { name, cid }),
+        Some(cid) => Ok(cid),
+    }
+}
+
 /// Where systemd-nspawn puts the container's ssh socket under the runtime dir.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum NspawnLayout {
@@ -175,6 +191,11 @@ pub enum MachineProblem<'a> {
         system: ScopeProblem,
     },
     NoCid(&'a [u8]),
+    /// machined gave a VM a CID that no guest has.
+    ReservedCid {
+        name: &'a [u8],
+        cid: u32,
+    },
     KindUnknown {
         name: &'a [u8],
         class: Option<Text<32>>,
@@ -222,6 +243,10 @@ impl MachineProblem<'_> {
             }
             Self::NoCid(name) => {
                 line.text(b"Machine ").quoted(name).text(b" has no AF_VSOCK CID assigned.");
+            }
+            Self::ReservedCid { name, cid } => {
+                line.text(b"Machine ").quoted(name).text(b" has AF_VSOCK CID ").number(cid);
+                line.text(b", a reserved CID that no VM has.");
             }
             Self::KindUnknown { name, ref class, ref service } => {
                 line.text(b"Don't know how to SSH into machine ").quoted(name).text(b" of class ");
@@ -278,9 +303,15 @@ impl ScopeProblem {
                 describe_json(line, error);
             }
             Self::Error { ref id, errno } => match errno {
-                Some(errno) if id.is(b"io.systemd.System") => {
-                    line.errno(i32::try_from(errno).unwrap_or(i32::MAX));
-                }
+                Some(errno) if id.is(b"io.systemd.System") => match i32::try_from(errno) {
+                    Ok(errno) => {
+                        line.errno(errno);
+                    }
+                    // No errno: the number as machined sent it.
+                    Err(_) => {
+                        line.text(b"Unknown error ").number(errno);
+                    }
+                },
                 _ => write_text(line, id),
             },
         }
@@ -448,6 +479,17 @@ mod tests {
     }
 
     #[test]
+    fn vm_cids() {
+        assert_eq!(vm_cid(b"vm", Some(3)), Ok(3));
+        assert_eq!(vm_cid(b"vm", Some(4294967294)), Ok(4294967294));
+        assert_eq!(vm_cid(b"vm", None), Err(MachineProblem::NoCid(b"vm")));
+        assert_eq!(vm_cid(b"vm", Some(4294967295)), Err(MachineProblem::NoCid(b"vm")));
+        for cid in [0, 1, 2] {
+            assert_eq!(vm_cid(b"vm", Some(cid)), Err(MachineProblem::ReservedCid { name: b"vm", cid }));
+        }
+    }
+
+    #[test]
     fn duplicates_of_ignored_keys_are_fine() {
         let got = reply(r#"{"parameters":{"name":"a","name":"b","class":"vm"}}"#).unwrap();
         assert!(got.class.unwrap().is(b"vm"));
@@ -503,6 +545,18 @@ mod tests {
                 "Failed to look up machine x: user scope: connection closed before the reply ended; system scope: malformed reply: truncated\n",
             ),
             (MachineProblem::NoCid(b"vm1"), "Machine vm1 has no AF_VSOCK CID assigned.\n"),
+            (
+                MachineProblem::Lookup {
+                    name: b"vm1",
+                    user: None,
+                    system: ScopeProblem::Error { id: id(b"io.systemd.System"), errno: Some(4294967295) },
+                },
+                "Failed to look up machine vm1: user scope: XDG_RUNTIME_DIR is not set; system scope: Unknown error 4294967295\n",
+            ),
+            (
+                MachineProblem::ReservedCid { name: b"vm1", cid: 2 },
+                "Machine vm1 has AF_VSOCK CID 2, a reserved CID that no VM has.\n",
+            ),
             (
                 MachineProblem::KindUnknown { name: b"m", class: Some(text(b"host")), service: None },
                 "Don't know how to SSH into machine m of class host\n",

@@ -48,7 +48,17 @@ pub enum UnixProblem<'a> {
     AbstractNameEmpty,
     AbstractNameTooLong(&'a [u8]),
     Socket(i32),
-    Connect { address: UnixAddress<'a>, errno: i32 },
+    Connect {
+        address: UnixAddress<'a>,
+        errno: i32,
+    },
+    /// The path exists and is no socket (`mode`: its S_IFMT bits); connect
+    /// refuses it as it refuses a socket nobody listens on yet, but waiting
+    /// will not turn it into one.
+    NotSocket {
+        address: UnixAddress<'a>,
+        mode: u32,
+    },
 }
 
 impl UnixProblem<'_> {
@@ -68,6 +78,20 @@ impl UnixProblem<'_> {
                 address.describe(line);
                 line.text(b": ").errno(errno);
             }
+            Self::NotSocket { address, mode } => {
+                use linux_raw_sys::general::{S_IFCHR, S_IFDIR, S_IFIFO, S_IFREG};
+                line.text(b"Failed to connect to AF_UNIX socket ");
+                address.describe(line);
+                line.text(b": it is a ").text(match mode {
+                    S_IFREG => b"regular file",
+                    S_IFDIR => b"directory",
+                    S_IFIFO => b"FIFO",
+                    S_IFCHR => b"character device",
+                    // stat(2) follows symbolic links: what is left is S_IFBLK.
+                    _ => b"block device",
+                });
+                line.text(b", not a socket");
+            }
         }
     }
 }
@@ -85,16 +109,34 @@ impl<'a> UnixPath<'a> {
         Self { add_root: false, written: path }
     }
 
+    fn root(&self) -> &'static [u8] {
+        if self.add_root { b"/" } else { b"" }
+    }
+
+    /// A NUL of its own would cut the path short.
+    fn has_nul(&self) -> bool {
+        #[expect(clippy::manual_contains, reason = "smaller code (README, Size)")]
+        let has_nul = self.written.iter().any(|&b| b == 0);
+        has_nul
+    }
+
     /// Appends the full path and a NUL to `out`. `None` when it does not fit in
     /// PATH_MAX, which the kernel would refuse with ENAMETOOLONG anyway, or
     /// holds a NUL of its own.
     pub fn write_with_nul(&self, out: &mut PathBuf) -> Option<()> {
-        #[expect(clippy::manual_contains, reason = "smaller code (README, Size)")]
-        let has_nul = self.written.iter().any(|&b| b == 0);
-        if has_nul {
+        if self.has_nul() {
             return None;
         }
-        out.push_parts(&[if self.add_root { b"/" } else { b"" }, self.written, b"\0"])
+        out.push_parts(&[self.root(), self.written, b"\0"])
+    }
+
+    /// The address of a full path that fits in `sun_path`, with its NUL;
+    /// `None` for a longer one or one with a NUL of its own.
+    pub fn sockaddr(&self) -> Option<SockaddrUn> {
+        if self.has_nul() {
+            return None;
+        }
+        SockaddrUn::path(&[self.root(), self.written])
     }
 }
 
@@ -104,21 +146,23 @@ impl<'a> UnixPath<'a> {
 pub struct SockaddrUn(pub ArrayBuf<SOCKADDR_UN_LEN>);
 
 impl SockaddrUn {
-    /// AF_UNIX, then `sun_path` made of `parts`; `None` when they do not fit.
-    fn new(parts: [&[u8]; 2]) -> Option<Self> {
-        let family = (linux_raw_sys::net::AF_UNIX as u16).to_ne_bytes();
-        let [first, second] = parts;
-        ArrayBuf::from_parts(&[&family, first, second]).map(Self)
+    /// AF_UNIX, then `sun_path` made of `parts` and `end`; `None` when they do not fit.
+    fn new(parts: &[&[u8]], end: &[u8]) -> Option<Self> {
+        let mut address = ArrayBuf::from_parts(&[&(linux_raw_sys::net::AF_UNIX as u16).to_ne_bytes()])?;
+        address.push_parts(parts)?;
+        address.push(end)?;
+        Some(Self(address))
     }
 
-    /// For a path (without NUL) shorter than SUN_PATH_LEN: it and its NUL.
-    pub fn path(path: &[u8]) -> Option<Self> {
-        Self::new([path, b"\0"])
+    /// For a path (without NUL), made of `parts`, shorter than SUN_PATH_LEN:
+    /// it and its NUL.
+    pub fn path(parts: &[&[u8]]) -> Option<Self> {
+        Self::new(parts, b"\0")
     }
 
     /// For an abstract name of at most SUN_PATH_LEN - 1 bytes: a NUL, then the name.
     pub fn abstract_name(name: &[u8]) -> Option<Self> {
-        Self::new([b"\0", name])
+        Self::new(&[b"\0"], name)
     }
 }
 
@@ -223,6 +267,14 @@ mod tests {
             (UnixProblem::AbstractNameEmpty, "Abstract AF_UNIX socket name is empty.\n"),
             (UnixProblem::AbstractNameTooLong(b"n"), "Abstract AF_UNIX socket name is longer than 107 bytes: @n\n"),
             (UnixProblem::Socket(24), "Failed to create AF_UNIX socket: Too many open files\n"),
+            (
+                UnixProblem::NotSocket { address: path, mode: linux_raw_sys::general::S_IFREG },
+                "Failed to connect to AF_UNIX socket /run/x: it is a regular file, not a socket\n",
+            ),
+            (
+                UnixProblem::NotSocket { address: path, mode: linux_raw_sys::general::S_IFIFO },
+                "Failed to connect to AF_UNIX socket /run/x: it is a FIFO, not a socket\n",
+            ),
         ];
         for (problem, expected) in cases {
             assert_eq!(message(*problem), *expected);
@@ -248,15 +300,28 @@ mod tests {
         assert_eq!(size_of::<Raw>(), SOCKADDR_UN_LEN);
         assert_eq!(offset_of!(Raw, sun_path), 2);
         let family = (linux_raw_sys::net::AF_UNIX as u16).to_ne_bytes();
-        let path = SockaddrUn::path(b"/run/x").unwrap();
+        let path = SockaddrUn::path(&[b"/run/x"]).unwrap();
         assert_eq!(path.0.as_bytes(), [&family[..], b"/run/x\0"].concat());
         let name = SockaddrUn::abstract_name(b"vm").unwrap();
         assert_eq!(name.0.as_bytes(), [&family[..], b"\0vm"].concat());
         // As rustix's SocketAddrUnix: 107 bytes and a NUL, or a NUL and 107 bytes.
-        assert_eq!(SockaddrUn::path(&[b'a'; 107]).map(|a| a.0.len()), Some(SOCKADDR_UN_LEN));
-        assert_eq!(SockaddrUn::path(&[b'a'; 108]), None);
+        assert_eq!(SockaddrUn::path(&[&[b'a'; 107]]).map(|a| a.0.len()), Some(SOCKADDR_UN_LEN));
+        assert_eq!(SockaddrUn::path(&[&[b'a'; 108]]), None);
         assert_eq!(SockaddrUn::abstract_name(&[b'a'; 107]).map(|a| a.0.len()), Some(SOCKADDR_UN_LEN));
         assert_eq!(SockaddrUn::abstract_name(&[b'a'; 108]), None);
+    }
+
+    #[test]
+    fn short_paths_become_an_address_directly() {
+        let family = (linux_raw_sys::net::AF_UNIX as u16).to_ne_bytes();
+        let address = UnixPath { add_root: true, written: b"run/x" }.sockaddr().unwrap();
+        assert_eq!(address.0.as_bytes(), [&family[..], b"/run/x\0"].concat());
+        let relative = UnixPath { add_root: false, written: b"./x" }.sockaddr().unwrap();
+        assert_eq!(relative.0.as_bytes(), [&family[..], b"./x\0"].concat());
+        // 107 bytes with the root fit, 108 do not (they go through the directory).
+        assert!(UnixPath { add_root: true, written: &[b'a'; 106] }.sockaddr().is_some());
+        assert!(UnixPath { add_root: true, written: &[b'a'; 107] }.sockaddr().is_none());
+        assert!(UnixPath { add_root: true, written: b"a\0b" }.sockaddr().is_none());
     }
 
     #[test]

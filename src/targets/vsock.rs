@@ -5,7 +5,11 @@ use crate::line::Line;
 use crate::number::parse_u32;
 
 /// VMADDR_CID_ANY and VMADDR_PORT_ANY: wildcards, never a peer to connect to.
-const ANY: u32 = u32::MAX;
+pub const ANY: u32 = u32::MAX;
+
+/// VMADDR_CID_HOST: CIDs up to this one (the hypervisor, the local host, the
+/// host) are never a guest's.
+pub const CID_HOST: u32 = 2;
 
 /// Size of `struct sockaddr_vm`.
 pub const SOCKADDR_VM_LEN: usize = 16;

@@ -9,10 +9,12 @@
 
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStringExt;
-use std::process::Command;
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
-use sockproxy_test_common::TempDir;
+use sockproxy_test_common::{ChildGuard, TempDir};
 
+use crate::signals::{Inherited, inherit, widowed_pipe};
 use crate::support::{bin, run_fdpass};
 
 /// One argument vector and the one line it must produce.
@@ -25,17 +27,29 @@ fn case(args: &[&[u8]], message: impl Into<Vec<u8>>) -> Case {
     Case { args: args.iter().map(|arg| arg.to_vec()).collect(), message: message.into() }
 }
 
-/// How a message shows untrusted bytes: control bytes as `\xNN`; more than
-/// 200 bytes as the first 100, `...` and the last 100.
+/// How a message shows untrusted bytes: control characters (C0, DEL, C1,
+/// in their UTF-8 form) and bytes that are not UTF-8 as `\xNN` each, by
+/// std's reading of UTF-8; more than 200 bytes as the first 100, `...` and
+/// the last 100.
 pub fn shown(bytes: &[u8]) -> Vec<u8> {
     fn escape(bytes: &[u8]) -> Vec<u8> {
-        let mut out = Vec::new();
-        for &byte in bytes {
-            if byte < 0x20 || byte == 0x7f {
+        let hex = |out: &mut Vec<u8>, bytes: &[u8]| {
+            for byte in bytes {
                 out.extend(format!("\\x{byte:02x}").into_bytes());
-            } else {
-                out.push(byte);
             }
+        };
+        let mut out = Vec::new();
+        for chunk in bytes.utf8_chunks() {
+            for c in chunk.valid().chars() {
+                let mut utf8 = [0; 4];
+                let encoded = c.encode_utf8(&mut utf8).as_bytes();
+                if c.is_control() {
+                    hex(&mut out, encoded);
+                } else {
+                    out.extend_from_slice(encoded);
+                }
+            }
+            hex(&mut out, chunk.invalid());
         }
         out
     }
@@ -147,6 +161,8 @@ pub fn bad_numbers() -> Vec<Vec<u8>> {
         b"0b11",
         b"\xe0\xa5\xa9",
         b"\xff",
+        b"\xc2\x9b3",
+        b"3\x9b",
         b"abc",
     ]
     .iter()
@@ -196,6 +212,8 @@ fn argument_counts_and_options() -> Vec<Case> {
         b"-\n",
         b"--\x1b[2J",
         b"-\xff",
+        b"--\xc2\x9b[2J",
+        b"--\x9b[2J",
     ];
     for option in unknown {
         cases.push(case(&[option, b"unix/x", b"22"], unknown_option(option)));
@@ -221,6 +239,8 @@ fn argument_counts_and_options() -> Vec<Case> {
         b"--timeout=4294967296",
         b"--timeout=1e3",
         b"--timeout=\n",
+        b"--timeout=\xc2\x9b",
+        b"--wait=\x9b1",
     ];
     for option in bad_values {
         cases.push(case(&[option, b"unix/x", b"22"], bad_option_value(option)));
@@ -270,12 +290,24 @@ fn host_specifications() -> Vec<Case> {
         b"unix\xff/x",
         b"evil\nline\x1b[2J",
         b"\x7f",
+        // C1 controls: CSI (U+009B) in UTF-8 and as a raw byte, NEL, the
+        // first and last; U+00A0 and U+011B (0xc4 0x9b) are none.
+        b"evil\xc2\x9b[2Jline",
+        b"evil\x9b[2Jline",
+        b"a\xc2\x85b\xc2\x80\xc2\x9f\xc2\xa0\xc4\x9b",
+        // Not UTF-8: overlong forms of CSI, a surrogate, past U+10FFFF, cut short.
+        b"\xc1\x9b\xe0\x82\x9b\xf0\x80\x82\x9b",
+        b"\xed\xa0\x80\xf4\x90\x80\x80",
+        b"\xe2\x82",
+        b"unix\xc2\x9b/x",
     ]
     .iter()
     .map(|h| h.to_vec())
     .collect();
     hosts.push(repeat(b'a', 5000));
     hosts.push(repeat(b'\n', 300));
+    // The cut at 100 bytes falls inside a C1 control and inside a character.
+    hosts.push([repeat(b'a', 99), b"\xc2\x9b".repeat(60), repeat(b'a', 99), "\u{e9}".repeat(10).into_bytes()].concat());
     hosts.push(repeat(b'a', 131_000));
     for host in &hosts {
         cases.push(case(&[host, b"22"], unknown_host(host)));
@@ -351,6 +383,8 @@ fn unix_mux_and_machine_names() -> Vec<Case> {
         b"a\\b",
         b"*",
         b"a%b",
+        b"\xc2\x9b[2J",
+        b"a\x9bb",
     ]
     .iter()
     .map(|n| n.to_vec())
@@ -385,12 +419,45 @@ fn bad_unix_mux_and_machine_names() {
     check_all(&unix_mux_and_machine_names());
 }
 
+fn every_case() -> Vec<Case> {
+    [argument_counts_and_options(), host_specifications(), vsock_cids_and_ports(), unix_mux_and_machine_names()]
+        .into_iter()
+        .flatten()
+        .collect()
+}
+
+/// Every vector again as an unlucky parent starts it: first with a stderr
+/// whose reader is gone (the line is lost, but the exit status is still 1,
+/// not death by SIGPIPE), then with every signal blocked and SIGALRM and
+/// SIGPIPE ignored (the same line).
+#[test]
+fn every_vector_whatever_the_parent_left() {
+    let cases = every_case();
+    let mut broken = Vec::new();
+    for case in &cases {
+        let args: Vec<OsString> = case.args.iter().map(|arg| OsString::from_vec(arg.clone())).collect();
+        let shown_args: Vec<String> =
+            case.args.iter().map(|a| String::from_utf8_lossy(&shown(a)).into_owned()).collect();
+        let mut command = Command::new(bin());
+        command.args(&args).stdin(Stdio::null()).stdout(Stdio::null()).stderr(widowed_pipe());
+        let status = ChildGuard(Some(command.spawn().expect("spawn"))).wait_timeout(Duration::from_secs(20));
+        if status.code() != Some(1) {
+            broken.push(format!("{shown_args:?} with stderr gone: {status:?}"));
+        }
+        let mut command = Command::new(bin());
+        command.args(&args);
+        inherit(&mut command, Inherited::Both);
+        let out = run_fdpass(command);
+        if out.code() != Some(1) || out.stderr_bytes != case.message || !out.stdout.is_empty() || out.fd.is_some() {
+            broken.push(format!("{shown_args:?} with signals blocked and ignored: {out:?}"));
+        }
+    }
+    assert!(broken.is_empty(), "{} of {} cases broken:\n{}", broken.len(), cases.len(), broken.join("\n"));
+}
+
 #[test]
 fn corpus_has_at_least_150_vectors() {
-    let total = argument_counts_and_options().len()
-        + host_specifications().len()
-        + vsock_cids_and_ports().len()
-        + unix_mux_and_machine_names().len();
+    let total = every_case().len();
     eprintln!("bad-input corpus: {total} vectors");
     assert!(total >= 150, "only {total} vectors");
 }

@@ -1,6 +1,12 @@
 //! Arguments and host strings that fail before any socket is made.
 
+use std::ffi::CString;
+use std::os::fd::AsRawFd;
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::process::CommandExt;
 use std::process::Command;
+
+use sockproxy_test_common::TempDir;
 
 use crate::support::{bin, run};
 
@@ -74,4 +80,46 @@ fn abstract_name_errors() {
     let long = "n".repeat(108);
     run(&[&format!("unix/@{long}"), "22"])
         .assert_failure(&format!("Abstract AF_UNIX socket name is longer than 107 bytes: @{long}\n"));
+}
+
+/// A binary deleted or replaced (an upgrade) while it runs has no path left
+/// to put in the drop-in: --print-ssh-config refuses with one line instead
+/// of writing `'/path (deleted)'`. The copy is run from a descriptor of its
+/// file after that file was removed (execveat), so it is gone before it starts.
+#[test]
+fn print_ssh_config_from_a_deleted_binary_is_refused() {
+    for replaced in [false, true] {
+        let dir = TempDir::new();
+        let copy = dir.join("ssh-sockproxy");
+        std::fs::copy(bin(), &copy).unwrap();
+        let file = std::fs::File::open(&copy).unwrap();
+        std::fs::remove_file(&copy).unwrap();
+        if replaced {
+            std::fs::copy(bin(), &copy).unwrap();
+        }
+        let argv0 = CString::new(copy.as_os_str().as_bytes()).unwrap();
+        let fd = file.as_raw_fd();
+        let mut command = Command::new("/nonexistent");
+        // SAFETY: execveat only reads the strings, alive in the child's copy
+        // of memory; on success it never returns.
+        unsafe {
+            command.pre_exec(move || {
+                let argv = [argv0.as_ptr(), c"--print-ssh-config".as_ptr(), std::ptr::null()];
+                let envp = [std::ptr::null::<libc::c_char>()];
+                libc::syscall(libc::SYS_execveat, fd, c"".as_ptr(), argv.as_ptr(), envp.as_ptr(), libc::AT_EMPTY_PATH);
+                Err(std::io::Error::last_os_error())
+            });
+        }
+        let out = command.output().expect("run the deleted copy");
+        assert_eq!(
+            (out.status.code(), String::from_utf8_lossy(&out.stderr).as_ref(), out.stdout.as_slice()),
+            (
+                Some(1),
+                "Failed to find the path of this binary: its file was deleted or replaced while it ran; run it again\n",
+                &b""[..]
+            ),
+            "replaced: {replaced}"
+        );
+        drop(file);
+    }
 }

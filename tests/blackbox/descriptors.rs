@@ -140,8 +140,8 @@ fn only_the_socket_at_handoff_for_a_mux_and_a_machine() {
     assert_connected_to(&fd, &container);
 }
 
-/// Also: a relay to a long path (reached through its directory) does not
-/// keep that directory as its working directory for the whole session.
+/// Also: a relay to a long path (reached through its directory) keeps the
+/// working directory it was started in, not the socket's directory.
 #[test]
 fn only_the_socket_while_relaying() {
     let dir = TempDir::new();
@@ -150,7 +150,12 @@ fn only_the_socket_while_relaying() {
     let sock = long_dir.join("t.sock");
     let listener = Listener::bind_long(&sock);
     let mut command = Command::new(bin());
-    command.args([&unix_host('/', &sock), "22"]).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::null());
+    command
+        .args([&unix_host('/', &sock), "22"])
+        .current_dir(dir.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
     with_only_std_fds(&mut command);
     let mut child = ChildGuard(Some(command.spawn().unwrap()));
     let mut server = listener.accept();
@@ -161,7 +166,7 @@ fn only_the_socket_while_relaying() {
     assert_eq!(&hello, b"hello\n");
     let fds = descriptors(proxy.id());
     assert_only_std_and_one_socket(&fds);
-    assert_eq!(std::fs::read_link(format!("/proc/{}/cwd", proxy.id())).unwrap(), Path::new("/"));
+    assert_eq!(std::fs::read_link(format!("/proc/{}/cwd", proxy.id())).unwrap(), dir.path());
     drop(proxy.stdin.take());
     drop(server);
     assert_eq!(child.wait_timeout(Duration::from_secs(20)).code(), Some(0));

@@ -2,12 +2,14 @@
 //! records each request and answers every connection with the same script.
 
 use std::io::{Read, Write};
-use std::os::unix::net::{UnixListener, UnixStream};
+use std::os::unix::net::UnixStream;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
+
+use crate::support::Listener;
 
 /// One step of the reply script.
 #[derive(Clone)]
@@ -26,11 +28,12 @@ pub struct FakeMachined {
 }
 
 impl FakeMachined {
-    /// Serves at `runtime_dir/systemd/machine/io.systemd.Machine`.
+    /// Serves at `runtime_dir/systemd/machine/io.systemd.Machine` (a path
+    /// longer than sun_path too).
     pub fn start(runtime_dir: &Path, script: &[Reply]) -> FakeMachined {
         let dir = runtime_dir.join("systemd/machine");
         std::fs::create_dir_all(&dir).expect("create machined dir");
-        let listener = UnixListener::bind(dir.join("io.systemd.Machine")).expect("bind fake machined");
+        let Listener(listener) = Listener::bind_long(&dir.join("io.systemd.Machine"));
         listener.set_nonblocking(true).expect("nonblocking");
         let requests = Arc::new(Mutex::new(Vec::new()));
         let stop = Arc::new(AtomicBool::new(false));

@@ -130,8 +130,9 @@ fn interrupted_machined_exchange_is_retried() {
     );
     let container = crate::machine_target::nspawn_socket(run_dir.path(), "ct");
     let log = run_dir.join("strace.log");
-    // rustix's poll is ppoll on x86_64.
-    for syscall in ["ppoll", "sendto", "recvfrom"] {
+    // rustix's poll is ppoll on x86_64. The connect to machined (AF_UNIX) is
+    // bounded by SO_SNDTIMEO, so a signal gives EINTR there too.
+    for syscall in ["connect", "ppoll", "sendto", "recvfrom"] {
         let wrapper = [
             "strace",
             "-f",

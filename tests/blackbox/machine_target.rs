@@ -9,6 +9,7 @@ use sockproxy_test_common::TempDir;
 
 use crate::fake_machined::{FakeMachined, Reply};
 use crate::support::{Listener, Outcome, assert_connected_to, bin, run_fdpass};
+use crate::wait_timeout::FullBacklog;
 
 const REQUEST_CT: &[u8] = br#"{"method":"io.systemd.Machine.List","parameters":{"name":"ct"}}"#;
 pub const CONTAINER: &str =
@@ -40,7 +41,7 @@ fn run_in(run_dir: &Path, xdg: Option<&Path>, args: &[&str]) -> Outcome {
 pub fn nspawn_socket(run_dir: &Path, name: &str) -> Listener {
     let dir = run_dir.join(format!("systemd/nspawn/{name}/unix-export"));
     std::fs::create_dir_all(&dir).unwrap();
-    Listener::bind(&dir.join("ssh"))
+    Listener::bind_long(&dir.join("ssh"))
 }
 
 #[test]
@@ -83,6 +84,24 @@ fn container_in_the_user_scope_uses_its_runtime_dir() {
     assert_connected_to(out.assert_handoff(), &listener);
 }
 
+/// A relative XDG_RUNTIME_DIR whose machined and nspawn paths are both
+/// longer than sun_path: asking machined must leave the working directory
+/// where the container's path is then resolved from, with /proc and without.
+#[test]
+fn long_relative_runtime_dir() {
+    let no_proc: &[&str] = &["sh", "-c", "mount -t tmpfs none /proc && exec \"$0\" \"$@\""];
+    for wrapper in [&[][..], no_proc] {
+        let run = TempDir::new();
+        let base = TempDir::new();
+        let relative = "r".repeat(80);
+        let _machined = FakeMachined::start(&base.join(&relative), &[Reply::Json(CONTAINER)]);
+        let listener = nspawn_socket(&base.join(&relative), "ct");
+        let mut command = command(run.path(), Some(Path::new(&relative)), wrapper, &["machine/ct", "22"]);
+        command.current_dir(base.path());
+        assert_connected_to(run_fdpass(command).assert_handoff(), &listener);
+    }
+}
+
 #[test]
 fn vm_is_reached_by_its_cid() {
     // The connect is faked by strace: never a real AF_VSOCK connect here.
@@ -120,6 +139,43 @@ fn vm_without_cid() {
     run_in(run.path(), None, &["machine/vm1", "22"]).assert_failure("Machine vm1 has no AF_VSOCK CID assigned.\n");
 }
 
+/// machined's vSockCid by the rules of vsock/CID: 4294967295
+/// (VMADDR_CID_ANY) is no CID assigned, as upstream reads it, and 0, 1 and 2
+/// (the hypervisor, the local host, the host) are no VM's; neither gets a
+/// socket. Under strace, with every connect after machined's faked, so that
+/// even a binary that did connect could not reach a real AF_VSOCK peer.
+#[test]
+fn vm_cids_that_no_vm_has_are_refused() {
+    let reserved = |cid: u32| format!("Machine vm1 has AF_VSOCK CID {cid}, a reserved CID that no VM has.\n");
+    let cases = [
+        (4294967295u32, "Machine vm1 has no AF_VSOCK CID assigned.\n".to_owned()),
+        (0, reserved(0)),
+        (1, reserved(1)),
+        (2, reserved(2)),
+    ];
+    for (cid, message) in cases {
+        let run = TempDir::new();
+        let log = run.join("strace.log");
+        let reply = format!(r#"{{"parameters":{{"name":"vm1","class":"vm","vSockCid":{cid}}}}}"#);
+        let _machined = FakeMachined::start(run.path(), &[Reply::Raw([reply.as_bytes(), b"\0"].concat())]);
+        let log_arg = log.to_str().unwrap();
+        let wrapper = [
+            "strace",
+            "-f",
+            "-qq",
+            "-e",
+            "trace=socket,connect",
+            "-e",
+            "inject=connect:error=ECONNREFUSED:when=2+",
+            "-o",
+            log_arg,
+        ];
+        run_fdpass(command(run.path(), None, &wrapper, &["machine/vm1", "22"])).assert_failure(&message);
+        let trace = std::fs::read_to_string(&log).unwrap();
+        assert!(!trace.contains("AF_VSOCK"), "CID {cid}: {trace}");
+    }
+}
+
 #[test]
 fn unknown_classes_and_services() {
     let run = TempDir::new();
@@ -155,6 +211,38 @@ fn unreachable_user_scope_falls_back_and_verbose_says_so() {
     );
     assert_eq!(out.code(), Some(0));
     assert_connected_to(out.fd.as_ref().expect("handed off"), &listener);
+}
+
+/// machined's socket with a full backlog, where `runtime_dir`'s instance lives.
+fn wedged_machined(runtime_dir: &Path) -> FullBacklog {
+    std::fs::create_dir_all(runtime_dir.join("systemd/machine")).unwrap();
+    FullBacklog::bind(&runtime_dir.join("systemd/machine/io.systemd.Machine"))
+}
+
+/// A user instance that hangs with a full backlog: the 5 s bound covers the
+/// connect too, and the system instance is asked next.
+#[test]
+fn wedged_user_scope_falls_back_to_the_system_scope() {
+    let run = TempDir::new();
+    let user = TempDir::new();
+    let _wedged = wedged_machined(user.path());
+    let _machined = FakeMachined::start(run.path(), &[Reply::Json(CONTAINER)]);
+    let listener = nspawn_socket(run.path(), "ct");
+    let out = run_in(run.path(), Some(user.path()), &["-v", "machine/ct", "22"]);
+    assert_eq!(out.stderr, "User scope systemd-machined: no reply within 5 s; asking the system scope.\n");
+    assert_eq!(out.code(), Some(0));
+    assert_connected_to(out.fd.as_ref().expect("handed off"), &listener);
+}
+
+#[test]
+fn wedged_machined_in_both_scopes_ends() {
+    let run = TempDir::new();
+    let user = TempDir::new();
+    let _wedged_user = wedged_machined(user.path());
+    let _wedged_system = wedged_machined(run.path());
+    run_in(run.path(), Some(user.path()), &["machine/ct", "22"]).assert_failure(
+        "Failed to look up machine ct: user scope: no reply within 5 s; system scope: no reply within 5 s\n",
+    );
 }
 
 #[test]
@@ -202,6 +290,31 @@ fn varlink_errors() {
     assert_system_problem(
         &[Reply::Raw(b"{\"error\":\"x\nline\"}\0".to_vec())],
         "malformed reply: control byte in a string at byte 11",
+    );
+}
+
+/// No errno has this number: it is shown as sent, not cut to i32::MAX.
+#[test]
+fn errno_beyond_every_errno_is_shown_as_sent() {
+    assert_system_problem(
+        &[Reply::Json(r#"{"error":"io.systemd.System","parameters":{"errno":4294967295}}"#)],
+        "Unknown error 4294967295",
+    );
+}
+
+/// A peer's text drives no terminal: C1 controls (U+009B is CSI, U+0085
+/// NEL) in the error, class and service fields are escaped like C0 ones,
+/// other text is not.
+#[test]
+fn c1_controls_from_machined_are_escaped() {
+    assert_system_problem(&[Reply::Json(r#"{"error":"x\u009b[2J\u0085y\u00e9"}"#)], "x\\xc2\\x9b[2J\\xc2\\x85y\u{e9}");
+    let run = TempDir::new();
+    let _machined = FakeMachined::start(
+        run.path(),
+        &[Reply::Json(r#"{"parameters":{"class":"\u009b[31mvm","service":"x\u0080\u009fy"}}"#)],
+    );
+    run_in(run.path(), None, &["machine/c1", "22"]).assert_failure(
+        "Don't know how to SSH into machine c1 of class \\xc2\\x9b[31mvm, service x\\xc2\\x80\\xc2\\x9fy\n",
     );
 }
 

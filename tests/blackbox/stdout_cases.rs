@@ -78,6 +78,30 @@ fn closed_stdout_is_refused() {
     );
 }
 
+/// An O_PATH descriptor is open, but poll sees no file behind it, as for a
+/// closed one: it is said as what it is.
+#[test]
+fn o_path_stdout_and_stdin_are_refused_as_such() {
+    for (fd, name) in [(1, "Standard output"), (0, "Standard input")] {
+        let (_ours, theirs) = UnixStream::pair().expect("socketpair");
+        // SAFETY: open and dup2 in the child between fork and exec are
+        // async-signal-safe.
+        assert_refused_before_connect(
+            move |c| unsafe {
+                c.stdout(OwnedFd::from(theirs)).pre_exec(move || {
+                    let path = libc::open(c"/".as_ptr(), libc::O_PATH);
+                    if path < 0 || libc::dup2(path, fd) < 0 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                    libc::close(path);
+                    Ok(())
+                });
+            },
+            &format!("{name} (fd {fd}) is an O_PATH descriptor, which can be neither read nor written.\n"),
+        );
+    }
+}
+
 #[test]
 fn closed_stdin_is_refused() {
     let (_ours, theirs) = UnixStream::pair().expect("socketpair");

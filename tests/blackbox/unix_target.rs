@@ -1,5 +1,6 @@
 //! `unix/` targets: every path rule, long paths, abstract names, case recovery, errors.
 
+use std::os::unix::ffi::OsStringExt;
 use std::os::unix::net::UnixDatagram;
 use std::path::Path;
 use std::process::Command;
@@ -10,7 +11,7 @@ use crate::support::{Listener, assert_connected_to, bin, run, run_fdpass, unix_h
 
 /// The proxy with `args`, in a private mount namespace prepared by the shell
 /// command `setup` (an empty /proc as in an early initrd, a /run of our own).
-fn in_mount_namespace(setup: &str, args: &[&str]) -> Command {
+pub fn in_mount_namespace(setup: &str, args: &[&str]) -> Command {
     let mut command = Command::new("unshare");
     command
         .args(["--mount", "--propagation", "private", "--", "sh", "-c"])
@@ -64,7 +65,7 @@ fn path_without_dot_slash_is_absolute() {
 }
 
 /// A directory chain under `dir` that makes `dir/.../name` `total` bytes long.
-fn deep_path(dir: &Path, total: usize, name: &str) -> std::path::PathBuf {
+pub fn deep_path(dir: &Path, total: usize, name: &str) -> std::path::PathBuf {
     let mut path = dir.to_path_buf();
     while path.as_os_str().len() + 1 + name.len() < total {
         let room = total - path.as_os_str().len() - 1 - name.len() - 1;
@@ -212,8 +213,8 @@ fn connect_errors_name_path_and_errno() {
     let _dgram = UnixDatagram::bind(dir.join("dgram.sock")).unwrap();
     let cases = [
         ("missing.sock", "No such file or directory"),
-        ("file", "Connection refused"),
-        ("dir", "Connection refused"),
+        ("file", "it is a regular file, not a socket"),
+        ("dir", "it is a directory, not a socket"),
         ("stale.sock", "Connection refused"),
         ("dgram.sock", "Protocol wrong type for socket"),
         ("file/below", "Not a directory"),
@@ -222,6 +223,37 @@ fn connect_errors_name_path_and_errno() {
         let path = dir.join(name);
         run(&[&unix_host('/', &path), "22"])
             .assert_failure(&format!("Failed to connect to AF_UNIX socket {}: {errno}\n", path.display()));
+    }
+}
+
+/// A path that exists and is no socket will not become one: it fails at
+/// once, even with --wait (with -v, a retry would add a line), saying what it
+/// is, whichever way the path is reached.
+#[test]
+fn non_socket_paths_fail_at_once_even_with_wait() {
+    let dir = TempDir::new();
+    std::fs::write(dir.join("file"), b"x").unwrap();
+    std::fs::create_dir(dir.join("dir")).unwrap();
+    let fifo = std::ffi::CString::new(dir.join("fifo").into_os_string().into_vec()).unwrap();
+    // SAFETY: mkfifo reads a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0, "mkfifo");
+    // Longer than sun_path, short enough to be shown whole.
+    let long = deep_path(dir.path(), 180, "file");
+    std::fs::write(&long, b"x").unwrap();
+    let not_socket = |path: &Path, what: &str| {
+        format!("Failed to connect to AF_UNIX socket {}: it is a {what}, not a socket\n", path.display())
+    };
+    let cases = [
+        (unix_host('/', &dir.join("file")), not_socket(&dir.join("file"), "regular file")),
+        (unix_host('%', &dir.join("dir")), not_socket(&dir.join("dir"), "directory")),
+        (unix_host('/', &dir.join("fifo")), not_socket(&dir.join("fifo"), "FIFO")),
+        (unix_host('/', &long), not_socket(&long, "regular file")),
+        ("unix/dev/null".to_owned(), not_socket(Path::new("/dev/null"), "character device")),
+        ("unix/".to_owned(), not_socket(Path::new("/"), "directory")),
+        (format!("vsock-mux/{}", dir.join("fifo").display()), not_socket(&dir.join("fifo"), "FIFO")),
+    ];
+    for (host, message) in cases {
+        run(&["-v", "--wait=3", &host, "22"]).assert_failure(&message);
     }
 }
 

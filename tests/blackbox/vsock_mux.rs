@@ -191,6 +191,17 @@ fn broken_ok_lines() {
     );
 }
 
+/// A raw CSI (0x9b), or the first byte of one in UTF-8 (0xc2, which cannot
+/// continue an OK line): escaped, never passed to the terminal.
+#[test]
+fn c1_bytes_in_a_reply_are_escaped() {
+    assert_fails(&[Act::Send(b"OK \x9b[2J\n")], "Invalid reply of vsock multiplexer PATH to CONNECT 22: OK \\x9b\n");
+    assert_fails(
+        &[Act::Send(b"OK 1\xc2\x9b[2J\n")],
+        "Invalid reply of vsock multiplexer PATH to CONNECT 22: OK 1\\xc2\n",
+    );
+}
+
 #[test]
 fn partial_ok_then_eof() {
     assert_fails(

@@ -13,6 +13,11 @@ use crate::support::{Outcome, bin, run_fdpass};
 /// Runs `vsock/...` under strace with connect() faked as `inject`
 /// (e.g. `error=ECONNREFUSED`, `retval=0`). Returns the outcome and the trace.
 fn run_faked(host: &str, port: &str, inject: &str) -> (Outcome, String) {
+    run_faked_with(&[], host, port, inject)
+}
+
+/// `run_faked` with `options` before HOST.
+fn run_faked_with(options: &[&str], host: &str, port: &str, inject: &str) -> (Outcome, String) {
     let dir = TempDir::new();
     let log = dir.join("strace.log");
     let mut command = Command::new("strace");
@@ -21,7 +26,9 @@ fn run_faked(host: &str, port: &str, inject: &str) -> (Outcome, String) {
         .arg(format!("inject=connect:{inject}"))
         .arg("-o")
         .arg(&log)
-        .args([bin(), host, port]);
+        .arg(bin())
+        .args(options)
+        .args([host, port]);
     let outcome = run_fdpass(command);
     let trace = std::fs::read_to_string(&log).expect("strace log (is strace installed?)");
     (outcome, trace)
@@ -79,6 +86,26 @@ fn connect_errors_use_glibc_wording() {
     ] {
         let (out, _) = run_faked("vsock/7", "22", &format!("error={errno}"));
         out.assert_failure(&format!("Failed to connect to vsock:7:22: {text}\n"));
+    }
+}
+
+/// AF_VSOCK's connect waits with a timeout, so a signal (Ctrl-Z, then fg)
+/// ends it with EINTR. That is not the target's answer: the connect is made
+/// again, on a new socket. Every connect here is faked with EINTR (one
+/// inject spec covers them all), so only --timeout ends the run.
+#[test]
+fn interrupted_connect_is_made_again() {
+    let (out, trace) = run_faked_with(&["--timeout=1"], "vsock/3", "22", "error=EINTR");
+    out.assert_failure("Timed out after 1 s connecting to the target (--timeout).\n");
+    let connects: Vec<&str> = trace.lines().filter(|l| l.contains("connect(")).collect();
+    assert!(connects.len() >= 2, "made once only:\n{trace}");
+    for line in &connects {
+        assert!(line.contains("AF_VSOCK") && line.ends_with("(INJECTED)"), "not faked: {line}");
+    }
+    let sockets = trace.lines().filter(|l| l.contains("socket(")).count();
+    assert!(sockets >= connects.len(), "each connect on a new socket:\n{trace}");
+    for line in trace.lines().filter(|l| l.contains("socket(")) {
+        assert!(line.contains("socket(AF_VSOCK, SOCK_STREAM|SOCK_CLOEXEC, 0) = 3"), "{line}");
     }
 }
 

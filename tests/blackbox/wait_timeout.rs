@@ -2,7 +2,7 @@
 //! one connect with its handshake), against targets that appear late, never
 //! appear, or hang.
 
-use std::io::{Read, Write};
+use std::io::{BufRead, Read, Write};
 use std::os::fd::{FromRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::net::{UnixDatagram, UnixListener, UnixStream};
@@ -16,6 +16,7 @@ use sockproxy_test_common::{ChildGuard, TempDir};
 use crate::fake_machined::{FakeMachined, Reply};
 use crate::machine_target::CONTAINER;
 use crate::support::{Listener, Outcome, PANIC_EXIT, assert_connected_to, bin, run, run_fdpass};
+use crate::unix_target::{deep_path, in_mount_namespace};
 
 const GREETING: &[u8] = b"SSH-2.0-guest\r\n";
 
@@ -78,6 +79,73 @@ fn wait_zero_tries_once() {
     let sock = dir.join("never.sock");
     let out = run(&["-v", "--wait=0", &format!("unix/{}", sock.display()), "22"]);
     out.assert_failure(&missing_socket_error(&sock));
+}
+
+/// Runs `command` with `-v --wait` like `run_fdpass`, calling `retrying`
+/// once the first "Not there yet" line is on stderr; returns the outcome.
+fn run_until_retrying(mut command: Command, retrying: impl FnOnce()) -> Outcome {
+    let (ours, theirs) = UnixStream::pair().unwrap();
+    command.stdin(OwnedFd::from(theirs.try_clone().unwrap())).stdout(OwnedFd::from(theirs)).stderr(Stdio::piped());
+    let mut child = ChildGuard(Some(command.spawn().expect("spawn")));
+    let stderr = child.0.as_mut().and_then(|c| c.stderr.take()).unwrap();
+    drop(command);
+    let (first, first_seen) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        let mut lines = Vec::new();
+        for line in std::io::BufReader::new(stderr).split(b'\n') {
+            lines.extend(line.unwrap());
+            lines.push(b'\n');
+            let _ = first.send(());
+        }
+        lines
+    });
+    first_seen.recv_timeout(Duration::from_secs(20)).expect("a first retry");
+    retrying();
+    ours.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let (stdout, fd) = crate::support::recv_with_fd(&ours);
+    let status = child.wait_timeout(Duration::from_secs(20));
+    let stderr_bytes = reader.join().unwrap();
+    let stderr = String::from_utf8_lossy(&stderr_bytes).into_owned();
+    assert_ne!(status.code(), Some(PANIC_EXIT), "{stderr}");
+    Outcome { status, stderr, stderr_bytes, fd, stdout }
+}
+
+/// A relative path longer than sun_path, where a stale socket (refused)
+/// is replaced by a live one while `--wait` retries: every attempt starts
+/// from the working directory the proxy was started in, with /proc (the
+/// path is reached as /proc/self/fd/N/NAME) and without (the proxy goes into
+/// the socket's directory for each connect, and back).
+#[test]
+fn wait_reaches_a_long_relative_path_after_a_refusal() {
+    for without_proc in [false, true] {
+        let dir = TempDir::new();
+        // Longer than sun_path, short enough to be shown whole.
+        let sock = deep_path(dir.path(), dir.path().as_os_str().len() + 150, "s.sock");
+        drop(Listener::bind_long(&sock));
+        let relative = format!("./{}", sock.strip_prefix(dir.path()).unwrap().display());
+        let args = ["-v", "--wait=20", &format!("unix/{relative}"), "22"];
+        let mut command = if without_proc {
+            in_mount_namespace("mount -t tmpfs none /proc", &args)
+        } else {
+            let mut command = Command::new(bin());
+            command.args(args);
+            command
+        };
+        command.current_dir(dir.path());
+        let mut listener = None;
+        // bind_long renames the new socket over the stale one: the path
+        // never goes missing, so a "No such file" can only be a wrong cwd.
+        let out = run_until_retrying(command, || listener = Some(Listener::bind_long(&sock)));
+        let refused =
+            format!("Not there yet, retrying: Failed to connect to AF_UNIX socket {relative}: Connection refused\n");
+        assert!(!out.stderr.is_empty(), "{out:?}");
+        for line in out.stderr.split_inclusive('\n') {
+            assert_eq!(line, refused, "without /proc: {without_proc}: {out:?}");
+        }
+        assert_eq!(out.code(), Some(0), "{out:?}");
+        assert_eq!(out.stdout, b"\0");
+        assert_connected_to(out.fd.as_ref().expect("handed off"), listener.as_ref().unwrap());
+    }
 }
 
 #[test]
@@ -174,13 +242,13 @@ fn wait_for_a_machine_that_registers_late() {
 }
 
 /// An AF_UNIX listener whose backlog is full: the next connect blocks.
-struct FullBacklog {
+pub struct FullBacklog {
     _listener: OwnedFd,
     _queued: UnixStream,
 }
 
 impl FullBacklog {
-    fn bind(path: &Path) -> FullBacklog {
+    pub fn bind(path: &Path) -> FullBacklog {
         // std listens with a backlog of 128; a full queue needs listen(fd, 0).
         // SAFETY: plain socket calls on a fresh descriptor and a valid sockaddr_un.
         let listener = unsafe {

@@ -18,8 +18,8 @@ use crate::sys::deadline::Deadline;
 use crate::sys::stdio::notify;
 use crate::targets::LOCAL_HOST_SOCKET;
 use crate::targets::machine::{
-    MachineProblem, MachineReply, NspawnLayout, REPLY_CAPACITY, ScopeProblem, is_valid_machine_name, list_request,
-    parse_machine_reply,
+    MachineProblem, MachineReply, NspawnLayout, ReplyBuffer, ScopeProblem, is_valid_machine_name, list_request,
+    parse_machine_reply, vm_cid,
 };
 use crate::targets::unix::{PathBuf, UnixAddress, UnixPath};
 use crate::targets::vsock::{VsockAddress, parse_port};
@@ -37,6 +37,7 @@ pub fn connect_machine(
     port: &'static [u8],
     xdg_runtime_dir: Option<&'static [u8]>,
     verbose: bool,
+    reply: &mut ReplyBuffer,
 ) -> Result<OwnedFd, Failure<'static>> {
     if !is_valid_machine_name(name) {
         return Err(MachineProblem::BadName(name).into());
@@ -46,7 +47,7 @@ pub fn connect_machine(
     }
     let mut user = None;
     if let Some(dir) = xdg_runtime_dir.filter(|dir| !dir.is_empty()) {
-        let problem = match ask_machined(dir, name) {
+        let problem = match ask_machined(dir, name, reply) {
             Ok(machine) => return connect_to(&machine, dir, name, port),
             Err(problem) => problem,
         };
@@ -55,7 +56,7 @@ pub fn connect_machine(
         }
         user = Some(problem);
     }
-    match ask_machined(SYSTEM_RUNTIME_DIR, name) {
+    match ask_machined(SYSTEM_RUNTIME_DIR, name, reply) {
         Ok(machine) => connect_to(&machine, SYSTEM_RUNTIME_DIR, name, port),
         Err(system) => Err(MachineProblem::Lookup { name, user, system }.into()),
     }
@@ -70,7 +71,7 @@ fn connect_to(
 ) -> Result<OwnedFd, Failure<'static>> {
     let is = |field: &Option<Text<32>>, value: &[u8]| field.as_ref().is_some_and(|text| text.is(value));
     if is(&machine.class, b"vm") {
-        let cid = machine.vsock_cid.ok_or(MachineProblem::NoCid(name))?;
+        let cid = vm_cid(name, machine.vsock_cid)?;
         return Ok(connect_vsock(VsockAddress { cid, port: parse_port(port)? })?);
     }
     if is(&machine.class, b"container") && is(&machine.service, b"systemd-nspawn") {
@@ -100,25 +101,28 @@ fn connect_layout(runtime_dir: &[u8], name: &[u8], layout: NspawnLayout) -> Resu
     let (before, after) = layout.around_name();
     let mut path = PathBuf::new();
     path.push_parts(&[runtime_dir, before, name, after]).ok_or(Errno::NAMETOOLONG.raw_os_error())?;
-    connect_unix_errno(UnixAddress::Path(UnixPath::absolute(path.as_bytes())))
+    connect_unix_errno(UnixAddress::Path(UnixPath::absolute(path.as_bytes())), None)
 }
 
-/// One `io.systemd.Machine.List` exchange with the instance under `runtime_dir`.
-fn ask_machined(runtime_dir: &[u8], name: &[u8]) -> Result<MachineReply, ScopeProblem> {
+/// One `io.systemd.Machine.List` exchange with the instance under
+/// `runtime_dir`, connect included within its bound: an instance that hangs
+/// with a full backlog (wedged) must not keep us from the next one.
+fn ask_machined(runtime_dir: &[u8], name: &[u8], buf: &mut ReplyBuffer) -> Result<MachineReply, ScopeProblem> {
     let mut path = PathBuf::new();
     path.push_parts(&[runtime_dir, SOCKET_UNDER_RUNTIME_DIR])
         .ok_or(ScopeProblem::Unreachable(Errno::NAMETOOLONG.raw_os_error()))?;
-    let socket = connect_unix_errno(UnixAddress::Path(UnixPath::absolute(path.as_bytes())))
-        .map_err(ScopeProblem::Unreachable)?;
     let deadline = Deadline::after(EXCHANGE_TIMEOUT).map_err(|errno| ScopeProblem::Recv(errno.raw_os_error()))?;
+    let address = UnixAddress::Path(UnixPath::absolute(path.as_bytes()));
+    let socket = connect_unix_errno(address, Some(EXCHANGE_TIMEOUT)).map_err(|errno| {
+        if errno == Errno::AGAIN.raw_os_error() { ScopeProblem::TimedOut } else { ScopeProblem::Unreachable(errno) }
+    })?;
     // The name is valid, so the request always fits.
     let mut request = ArrayBuf::new();
     let _ = list_request(name, &mut request);
     // Borrowed once: each OwnedFd::as_fd is a check of its own.
     let socket = socket.as_fd();
     send_all(socket, request.as_bytes(), &deadline)?;
-    let mut buf = [0u8; REPLY_CAPACITY];
-    let reply = receive_message(socket, &mut buf, &deadline)?;
+    let reply = receive_message(socket, buf, &deadline)?;
     let machine = parse_machine_reply(reply).map_err(ScopeProblem::BadJson)?;
     match machine.error {
         Some(id) if id.is(b"io.systemd.Machine.NoSuchMachine") => Err(ScopeProblem::NoSuchMachine),
@@ -151,7 +155,7 @@ fn send_all(socket: BorrowedFd<'_>, mut bytes: &[u8], deadline: &Deadline) -> Re
 /// Reads one NUL-terminated Varlink message (without the NUL) into `buf`.
 fn receive_message<'b>(
     socket: BorrowedFd<'_>,
-    buf: &'b mut [u8; REPLY_CAPACITY],
+    buf: &'b mut ReplyBuffer,
     deadline: &Deadline,
 ) -> Result<&'b [u8], ScopeProblem> {
     let mut len = 0;

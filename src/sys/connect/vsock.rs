@@ -1,6 +1,7 @@
 //! AF_VSOCK connects to (CID, port).
 
 use rustix::fd::OwnedFd;
+use rustix::io::Errno;
 use rustix::net::addr::{SocketAddrArg, SocketAddrLen, SocketAddrOpaque};
 use rustix::net::{AddressFamily, SocketFlags, SocketType, connect, socket_with};
 
@@ -20,11 +21,19 @@ unsafe impl SocketAddrArg for SockaddrVm {
     }
 }
 
-/// Connects a new AF_VSOCK stream socket to `address`.
+/// Connects a new AF_VSOCK stream socket to `address`. Its connect waits
+/// with a timeout, so a signal (Ctrl-Z, then fg) ends the wait with EINTR
+/// instead of restarting it: the connect is made again, on a new socket
+/// (what the interrupted one was left as is the kernel's business, and
+/// connecting such a socket again has had kernel bugs).
 pub fn connect_vsock(address: VsockAddress) -> Result<OwnedFd, VsockProblem<'static>> {
-    let socket = socket_with(AddressFamily::VSOCK, SocketType::STREAM, SocketFlags::CLOEXEC, None)
-        .map_err(|errno| VsockProblem::Socket(errno.raw_os_error()))?;
-    connect(&socket, &SockaddrVm(sockaddr_vm(address)))
-        .map_err(|errno| VsockProblem::Connect { address, errno: errno.raw_os_error() })?;
-    Ok(socket)
+    loop {
+        let socket = socket_with(AddressFamily::VSOCK, SocketType::STREAM, SocketFlags::CLOEXEC, None)
+            .map_err(|errno| VsockProblem::Socket(errno.raw_os_error()))?;
+        match connect(&socket, &SockaddrVm(sockaddr_vm(address))) {
+            Ok(()) => return Ok(socket),
+            Err(Errno::INTR) => {}
+            Err(errno) => return Err(VsockProblem::Connect { address, errno: errno.raw_os_error() }),
+        }
+    }
 }

@@ -107,7 +107,7 @@ fn bind_path(text: &'static [u8], path: &'static [u8], mode: u32) -> Result<Outc
         Ok(_) => replace_stale(text, path, name)?,
     }
     let socket = new_socket(AddressFamily::UNIX).map_err(failed)?;
-    let address = SockaddrUn::path(path).ok_or(ListenProblem::PathTooLong(text))?;
+    let address = SockaddrUn::path(&[path]).ok_or(ListenProblem::PathTooLong(text))?;
     // The file is made with `mode` at once: bind applies the umask.
     let old = umask(Mode::from_raw_mode(!mode & 0o777));
     let bound = bind(&socket, &address);
@@ -139,7 +139,7 @@ fn create_parents(path: &[u8]) -> Result<(), Errno> {
 fn replace_stale(text: &'static [u8], path: &[u8], name: &CStr) -> Result<(), ListenProblem<'static>> {
     let failed = |errno: Errno| failed_errno(text, errno.raw_os_error());
     let probe = new_socket(AddressFamily::UNIX).map_err(failed)?;
-    let address = SockaddrUn::path(path).ok_or(ListenProblem::PathTooLong(text))?;
+    let address = SockaddrUn::path(&[path]).ok_or(ListenProblem::PathTooLong(text))?;
     match connect(probe.as_fd(), &address) {
         // Someone accepts there (EAGAIN: with a full backlog).
         Ok(()) | Err(Errno::AGAIN) => Err(ListenProblem::InUse(text)),

@@ -16,7 +16,7 @@ use crate::targets::vsock::sockaddr_vm;
 /// Sends READY=1 to `address`; the errno when it could not.
 pub fn send_ready(address: &NotifyAddress<'_>) -> Result<(), i32> {
     let unix = match *address {
-        NotifyAddress::Path(path) => SockaddrUn::path(path),
+        NotifyAddress::Path(path) => SockaddrUn::path(&[path]),
         NotifyAddress::Abstract(name) => SockaddrUn::abstract_name(name),
         NotifyAddress::Vsock { kind, address } => {
             return send_vsock(kind.socket_types(), &SockaddrVm(sockaddr_vm(address)));
