@@ -23,14 +23,11 @@ use sockproxy_test_common::process_tree::{become_subreaper, children_of, kill_tr
 
 use crate::support::PANIC_EXIT;
 
-/// The server under test, built by the same cargo test run.
-pub fn serve_bin() -> &'static str {
-    env!("CARGO_BIN_EXE_ssh-sockserve")
-}
+pub use crate::support::serve_bin;
 
 /// The proxy, for the logins through both halves.
 pub fn proxy_bin() -> &'static str {
-    env!("CARGO_BIN_EXE_ssh-sockproxy")
+    crate::support::bin()
 }
 
 /// How long a condition the tests wait for may take on a loaded machine.

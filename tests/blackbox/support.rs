@@ -16,10 +16,20 @@ use sockproxy_test_common::{ChildGuard, TempDir, scm_rights};
 /// host with the test's profile.
 pub fn bin() -> &'static str {
     static BIN: OnceLock<String> = OnceLock::new();
-    BIN.get_or_init(|| match std::env::var("SSH_SOCKPROXY_BIN_DIR") {
-        Ok(dir) => format!("{dir}/ssh-sockproxy"),
-        Err(_) => env!("CARGO_BIN_EXE_ssh-sockproxy").into(),
-    })
+    BIN.get_or_init(|| under_test("ssh-sockproxy", env!("CARGO_BIN_EXE_ssh-sockproxy")))
+}
+
+/// ssh-sockserve under test, found as `bin` is.
+pub fn serve_bin() -> &'static str {
+    static BIN: OnceLock<String> = OnceLock::new();
+    BIN.get_or_init(|| under_test("ssh-sockserve", env!("CARGO_BIN_EXE_ssh-sockserve")))
+}
+
+fn under_test(name: &str, host_build: &str) -> String {
+    match std::env::var("SSH_SOCKPROXY_BIN_DIR") {
+        Ok(dir) => format!("{dir}/{name}"),
+        Err(_) => host_build.into(),
+    }
 }
 
 /// Exit status of the binary's panic handler: no test may ever see it.
