@@ -19,10 +19,11 @@ TARGET         := $(TRIPLE_$(ARCH))
 ifeq ($(TARGET),)
 $(error ARCH=$(ARCH): not one of $(ARCHES))
 endif
-# Where ARCH's binaries are, and the one that install and demo take.
+# Where ARCH's binaries are, and the ones that install and demo take.
 out_of      = target/$(TRIPLE_$(1))/release
 OUT         := $(call out_of,$(ARCH))
 BIN         := $(OUT)/ssh-sockproxy
+SERVE_BIN   := $(OUT)/ssh-sockserve
 # Every [[bin]] of the package: each is built, size-checked and shipped for
 # every architecture.
 BINS        := $(shell sed -n '/^\[\[bin\]\]/,/^$$/s/^name *= *"\(.*\)"/\1/p' Cargo.toml)
@@ -87,7 +88,14 @@ SELECTED    := $(ARCHES)
 endif
 
 .PHONY: build build-all build-selected test test-all test-selected blackbox size lint no-panic repro dist demo \
-	install install-dracut install-mkinitcpio uninstall clean
+	install install-dracut install-mkinitcpio uninstall clean prerequisites
+
+# What demo and test need and a fresh Debian or Ubuntu machine lacks: the
+# product's rustup targets and the lint components, and the Debian packages
+# (apt-get as root; as another user it prints the command and stops). Quiet
+# when nothing is missing (tests/prerequisites.sh lists what is for what).
+prerequisites:
+	@sh tests/prerequisites.sh
 
 # ARCH's binaries, every [[bin]], in target/<triple>/release/.
 build:
@@ -112,7 +120,7 @@ else
 test: test-all
 endif
 
-test-all: lint build-all paramiko
+test-all: prerequisites lint build-all paramiko
 	$(CARGO) test --release --locked --lib
 	@set -e; for arch in $(ARCHES); do $(MAKE) --no-print-directory blackbox ARCH=$$arch; done
 	$(MAKE) --no-print-directory vm-test
@@ -122,7 +130,7 @@ test-all: lint build-all paramiko
 	$(MAKE) --no-print-directory no-panic
 	$(MAKE) --no-print-directory repro
 
-test-selected: build-selected paramiko
+test-selected: prerequisites build-selected paramiko
 	$(MAKE) --no-print-directory blackbox
 	$(MAKE) --no-print-directory vm-test
 	$(MAKE) --no-print-directory size
@@ -300,7 +308,7 @@ repro:
 
 # A throwaway sshd behind an AF_UNIX socket and a real ssh login through the
 # proxy (the x86-64 one, which runs here).
-demo:
+demo: prerequisites
 	$(MAKE) --no-print-directory build ARCH=x86_64
 	$(CARGO) run --release --locked --quiet --example demo -- $(abspath $(call out_of,x86_64)/ssh-sockproxy)
 
@@ -321,7 +329,7 @@ bench_run    = BENCH_RUNS='$(BENCH_RUNS)' BENCH_BATCH='$(BENCH_BATCH)' BENCH_REP
 	$(abspath $(call out_of,x86_64)/ssh-sockserve)
 
 .PHONY: bench bench-startup bench-throughput bench-serve bench-build
-bench-build:
+bench-build: prerequisites
 	$(MAKE) --no-print-directory build ARCH=x86_64
 	$(CARGO) build --release --locked --example bench
 	$(CARGO) build --release --locked --example bench-noop $(call for_arch,x86_64)
@@ -365,7 +373,7 @@ dropin:
 # ARCH's binaries, their man pages and the ssh_config drop-in.
 install: build dropin
 	install -D -m 0755 $(BIN) "$(DESTDIR)$(BINDIR)/ssh-sockproxy"
-	install -D -m 0755 $(OUT)/ssh-sockserve "$(DESTDIR)$(SBINDIR)/ssh-sockserve"
+	install -D -m 0755 $(SERVE_BIN) "$(DESTDIR)$(SBINDIR)/ssh-sockserve"
 	install -D -m 0644 src/dist/ssh-sockproxy.1 "$(DESTDIR)$(MANDIR)/man1/ssh-sockproxy.1"
 	install -D -m 0644 src/dist/ssh-sockserve.1 "$(DESTDIR)$(MANDIR)/man1/ssh-sockserve.1"
 	$(call with_dropin,$(call conffile,install))

@@ -6,6 +6,7 @@ mod initrd;
 mod layout;
 mod login;
 mod man_page;
+mod prerequisites;
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
