@@ -123,6 +123,7 @@ endif
 test-all: prerequisites lint build-all paramiko
 	$(CARGO) test --release --locked --lib
 	@set -e; for arch in $(ARCHES); do $(MAKE) --no-print-directory blackbox ARCH=$$arch; done
+	$(MAKE) --no-print-directory deb-test
 	$(MAKE) --no-print-directory vm-test
 	$(MAKE) --no-print-directory fuzz-smoke
 	$(MAKE) --no-print-directory bench-smoke
@@ -284,6 +285,30 @@ dist: build-all dropin
 	$(DROPIN) /usr/bin/ssh-sockproxy > '$(DIST)/20-ssh-sockproxy.conf'
 	cd '$(DIST)' && files=$$(ls) && sha256sum $$files > SHA256SUMS
 	@cat '$(DIST)/SHA256SUMS'
+
+# A Debian package per architecture, target/dist/ssh-sockproxy_VERSION_DEBARCH.deb:
+# ARCH's `make install` tree for /usr, made into a package by
+# src/dist/deb/build.sh with dpkg-deb.
+DEB_ARCH_x86_64  := amd64
+DEB_ARCH_aarch64 := arm64
+DEB_ARCH_riscv64 := riscv64
+DEB_ARCH_armv7   := armhf
+deb_tree         = target/deb/$(1)
+.PHONY: deb deb-test
+# tests/deb: the packages, lintian, reproducibility, and dpkg -i, a login, dpkg
+# -r and --purge on this machine (as root). One test at a time: both build
+# the packages in target/deb/.
+deb-test: build-all
+	$(CARGO) test --release --locked --test deb -- --test-threads=1
+
+deb: build-all dropin
+	@mkdir -p '$(DIST)'
+	@$(foreach a,$(ARCHES),rm -rf $(call deb_tree,$(a)) && \
+		$(MAKE) --no-print-directory install ARCH=$(a) BIN=$(call out_of,$(a))/ssh-sockproxy \
+			SERVE_BIN=$(call out_of,$(a))/ssh-sockserve DESTDIR='$(abspath $(call deb_tree,$(a)))' PREFIX=/usr \
+			SYSCONFDIR=/etc FORCE= >/dev/null && \
+		sh src/dist/deb/build.sh $(call deb_tree,$(a)) $(VERSION) $(DEB_ARCH_$(a)) \
+			'$(DIST)/ssh-sockproxy_$(VERSION)_$(DEB_ARCH_$(a)).deb' &&) true
 
 # Reproducible builds: REPRO_ARCH's binaries (x86-64's by default) built from
 # scratch in two fresh copies of the sources (the files git tracks) in

@@ -19,11 +19,11 @@ set -eu
 #   tests, whose Debian guests are fetched with debian-archive-keyring's keys and
 #   unpacked with kmod (modinfo), xz-utils and cpio; busybox-static for the guest;
 # - socat: the bench's peer; python3-venv: the venv of the Paramiko and libssh
-#   clients (from PyPI).
+#   clients (from PyPI); lintian: the check of make deb's packages.
 PACKAGES="make gcc g++ binutils openssh-client openssh-server strace file util-linux mount git
 systemd dracut-core cpio groff-base man-db buildah
 qemu-user qemu-system-x86 qemu-system-arm qemu-system-misc kmod xz-utils debian-archive-keyring busybox-static
-socat python3 python3-venv"
+socat python3 python3-venv lintian"
 # The product's triples (.cargo/config.toml): riscv64 and armv7 have no musl
 # rust-std to download, and link no libc anyway.
 TARGETS="x86_64-unknown-linux-musl aarch64-unknown-linux-musl riscv64gc-unknown-linux-gnu armv7-unknown-linux-gnueabihf"
@@ -54,7 +54,7 @@ fi
 # What the tests call by name, wherever a package put it.
 for tool in make g++ objdump addr2line objcopy readelf ssh sshd scp sftp ssh-keygen strace file unshare git dracut cpio \
     groff man buildah qemu-aarch64 qemu-riscv64 qemu-arm qemu-system-x86_64 qemu-system-aarch64 qemu-system-riscv64 \
-    qemu-system-arm modinfo xz busybox socat python3 systemd-socket-activate; do
+    qemu-system-arm modinfo xz busybox socat python3 systemd-socket-activate lintian dpkg-deb; do
     command -v "$tool" >/dev/null || [ -x "/usr/sbin/$tool" ] || [ -x "/sbin/$tool" ] || {
         echo "prerequisites: $tool is missing although its package is installed" >&2
         exit 1
