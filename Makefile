@@ -153,13 +153,17 @@ test-selected: prerequisites build-selected paramiko
 # - cli::print_ssh_config_from_a_deleted_binary_is_refused runs a deleted
 #   copy of the binary by execveat; under emulation that copy is the script
 #   that execs qemu-user, not the binary;
+# - serve::children::a_child_gets_std_fds_...: reads the dispositions the
+#   server inherited from /proc/PID/status, which under emulation are
+#   qemu-user's own (it keeps the guest's in its bookkeeping);
 # - paramiko::paramiko_fails_cleanly_on_a_missing_target expects the client
 #   script's line last on stderr, after Paramiko's transport thread has
 #   logged; with the proxy exiting later under emulation, the thread
 #   sometimes logs after it.
 # TESTS=... (cargo test's filters) picks tests by name.
 EMULATED_SKIP := descriptors::a_small_descriptor_table_fails_cleanly_or_hands_off faults::every_descriptor_is_cloexec \
-	install:: paramiko::paramiko_fails_cleanly_on_a_missing_target cli::print_ssh_config_from_a_deleted_binary_is_refused
+	install:: paramiko::paramiko_fails_cleanly_on_a_missing_target cli::print_ssh_config_from_a_deleted_binary_is_refused \
+	serve::children::a_child_gets_std_fds_default_signals_an_empty_mask_and_its_own_session
 TESTS ?=
 ifeq ($(ARCH),x86_64)
 TEST_BIN_DIR := $(abspath $(OUT))
