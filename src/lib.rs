@@ -52,6 +52,7 @@ pub mod line;
 pub mod notice;
 pub mod number;
 pub mod relay;
+pub mod serve;
 pub mod ssh_config;
 pub mod stdio;
 pub mod sys;

@@ -7,8 +7,7 @@ use core::ffi::{c_char, c_int};
 
 sockproxy::c_runtime!(main);
 
-/// Called by the start-up code; crt1.o refers to it by this name too.
-#[unsafe(no_mangle)]
+/// Called by the start-up code (sys/rt/start.rs).
 extern "C" fn main(argc: c_int, argv: *const *const c_char, envp: *const *const c_char) -> c_int {
     // SAFETY: the kernel passes argc NUL-terminated strings and the
     // environment, which live, unchanged, until the process exits.

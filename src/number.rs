@@ -1,4 +1,5 @@
-//! Strict decimal numbers: ASCII digits only, no sign, no spaces, no `0x`.
+//! Strict numbers: ASCII digits only, no sign, no spaces, no `0x`; decimal,
+//! and octal for file modes.
 
 /// Parses `text` as a decimal `u32`. Leading zeros are allowed and stay decimal
 /// (unlike upstream's base-0 parsing, where `010` is 8).
@@ -13,6 +14,23 @@ pub fn parse_u32(text: &[u8]) -> Option<u32> {
             return None;
         }
         value = value.checked_mul(10)?.checked_add(u32::from(digit))?;
+    }
+    Some(value)
+}
+
+/// Parses `text` as an octal `u32` (a file mode: `0660`, `600`): digits 0
+/// to 7 only, leading zeros allowed.
+pub fn parse_octal(text: &[u8]) -> Option<u32> {
+    if text.is_empty() {
+        return None;
+    }
+    let mut value: u32 = 0;
+    for &byte in text {
+        let digit = byte.wrapping_sub(b'0');
+        if digit > 7 {
+            return None;
+        }
+        value = value.checked_mul(8)?.checked_add(u32::from(digit))?;
     }
     Some(value)
 }
@@ -76,6 +94,28 @@ mod tests {
         ];
         for (text, expected) in cases {
             assert_eq!(parse_u32(text), *expected, "input {:?}", text);
+        }
+    }
+
+    #[test]
+    fn parses_strict_octal() {
+        let cases: &[(&[u8], Option<u32>)] = &[
+            (b"0", Some(0)),
+            (b"666", Some(0o666)),
+            (b"0666", Some(0o666)),
+            (b"0600", Some(0o600)),
+            (b"00000000000000000000777", Some(0o777)),
+            (b"37777777777", Some(u32::MAX)),
+            (b"40000000000", None),
+            (b"8", None),
+            (b"0o666", None),
+            (b"", None),
+            (b"+1", None),
+            (b" 1", None),
+            (b"-1", None),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(parse_octal(text), *expected, "input {:?}", text);
         }
     }
 

@@ -33,7 +33,9 @@ struct Once {
 }
 
 // SAFETY: `buffers` is reached only through `take`, which lets one caller
-// (of any thread) have it.
+// have it. The binaries start no thread, so the flag's load and store need
+// no read-modify-write (which on aarch64 would pull in outline atomics and,
+// with them, libc's getauxval).
 unsafe impl Sync for Once {}
 
 static ONCE: Once = Once {
@@ -49,9 +51,10 @@ static ONCE: Once = Once {
 impl Buffers {
     /// The buffers, to the first caller of the process; `None` after that.
     pub fn take() -> Option<&'static mut Buffers> {
-        if ONCE.taken.swap(true, Ordering::Acquire) {
+        if ONCE.taken.load(Ordering::Relaxed) {
             return None;
         }
+        ONCE.taken.store(true, Ordering::Relaxed);
         // SAFETY: the flag was clear, and is set now for good: no other
         // reference to the buffers exists or will.
         Some(unsafe { &mut *ONCE.buffers.get() })

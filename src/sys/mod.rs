@@ -11,6 +11,7 @@ pub mod handoff;
 pub mod proxy;
 pub mod relay;
 pub mod rt;
+pub mod serve;
 pub mod ssh_config;
 pub mod stdio;
 

@@ -135,3 +135,11 @@ pub fn notify(notice: &Notice<'_>) {
     notice.describe(&mut line);
     let _ = write_all(STDERR, line.finish());
 }
+
+/// Writes the line that `describe` words to stderr: ssh-sockserve's notes,
+/// and its children's, which share its stderr.
+pub fn say(describe: impl FnOnce(&mut Line)) {
+    let mut line = Line::default();
+    describe(&mut line);
+    let _ = write_all(STDERR, line.finish());
+}

@@ -1,6 +1,7 @@
-//! The long texts: `--help`, the ssh_config fragment and the errno texts.
-//! They are written in `help.txt`, `../dist/ssh-sockproxy.conf.in` (also the
-//! template `make install` fills) and `errno.rs`; how the binary stores them
+//! The long texts: `--help`, the ssh_config fragment, the errno texts and
+//! ssh-sockserve's `--help`. They are written in `help.txt`,
+//! `../dist/ssh-sockproxy.conf.in` (also the template `make install` fills),
+//! `errno.rs` and `serve_help.txt`; how the binaries store them
 //! is private to this module (see `pack`); a message's errno text comes
 //! without the others.
 
@@ -72,6 +73,20 @@ impl SshConfig {
         }
         pieces
     }
+}
+
+const SERVE_HELP_TEXT: &[u8] = include_bytes!("serve_help.txt");
+const SERVE_HELP_LEN: usize = SERVE_HELP_TEXT.len();
+#[allow(long_running_const_eval)]
+const SERVE_HELP_COMPRESSED: Compressed<SERVE_HELP_LEN> = compress(SERVE_HELP_TEXT);
+static PACKED_SERVE_HELP: [u8; SERVE_HELP_COMPRESSED.1] = packed(&SERVE_HELP_COMPRESSED);
+
+/// ssh-sockserve's `--help` text (packed on its own: the proxy's binary
+/// does not carry it).
+pub fn serve_help() -> ArrayBuf<SERVE_HELP_LEN> {
+    let mut text = ArrayBuf::new();
+    unpack(&PACKED_SERVE_HELP, &mut text);
+    text
 }
 
 const ERRNO_COMPRESSED: Compressed<{ errno::TABLE_LEN }> = compress(&errno::TABLE);
@@ -180,6 +195,16 @@ mod tests {
         for option in
             ["--wait", "--timeout=", "--fdpass", "--relay", "--verbose", "--help", "--version", "--print-ssh-config"]
         {
+            assert!(help.contains(option), "{option}");
+        }
+    }
+
+    #[test]
+    fn serve_help_unpacks_whole_and_names_every_option() {
+        assert_eq!(serve_help().as_bytes(), SERVE_HELP_TEXT);
+        assert!(PACKED_SERVE_HELP.len() < SERVE_HELP_LEN * 7 / 10, "{} of {SERVE_HELP_LEN}", PACKED_SERVE_HELP.len());
+        let help = String::from_utf8(serve_help().as_bytes().to_vec()).unwrap();
+        for option in ["--max-connections=", "--mode=", "--verbose", "--help", "--version", "NOTIFY_SOCKET"] {
             assert!(help.contains(option), "{option}");
         }
     }

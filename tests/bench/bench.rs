@@ -1,4 +1,5 @@
-//! `make bench`: start-up cost, cost growth and ssh throughput of ssh-sockproxy against a no-op floor and its peers.
+//! `make bench`: start-up cost, cost growth and ssh throughput of ssh-sockproxy against a no-op floor and its peers,
+//! and ssh-sockserve against the inetd-style servers it replaces.
 
 mod cleanup;
 mod client;
@@ -8,6 +9,7 @@ mod listener;
 mod machine;
 mod paths;
 mod probe;
+mod serve;
 mod settings;
 mod spawn;
 mod startup;
@@ -25,12 +27,15 @@ pub struct Bench {
     pub proxy: PathBuf,
     /// The no-op floor (tests/bench/noop.rs), built by the same build.
     pub noop: PathBuf,
+    /// The release ssh-sockserve.
+    pub serve: PathBuf,
     /// A fresh temp dir with a short name (the 20-byte socket paths live in it).
     pub dir: PathBuf,
     pub settings: settings::Settings,
 }
 
-const USAGE: &str = "usage: bench all|startup|throughput PATH-TO-ssh-sockproxy PATH-TO-bench-noop";
+const USAGE: &str =
+    "usage: bench all|startup|throughput|serve PATH-TO-ssh-sockproxy PATH-TO-bench-noop PATH-TO-ssh-sockserve";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -38,14 +43,15 @@ fn main() -> ExitCode {
         return client::main(&args[1..]);
     }
     cleanup::install();
-    let [section, proxy, noop] = args.as_slice() else {
+    let [section, proxy, noop, serve] = args.as_slice() else {
         eprintln!("{USAGE}");
         return ExitCode::from(2);
     };
-    let (startup, throughput) = match section.as_str() {
-        "all" => (true, true),
-        "startup" => (true, false),
-        "throughput" => (false, true),
+    let sections = match section.as_str() {
+        "all" => Sections { startup: true, throughput: true, serve: true },
+        "startup" => Sections { startup: true, throughput: false, serve: false },
+        "throughput" => Sections { startup: false, throughput: true, serve: false },
+        "serve" => Sections { startup: false, throughput: false, serve: true },
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::from(2);
@@ -55,11 +61,12 @@ fn main() -> ExitCode {
         let bench = Bench {
             proxy: std::path::absolute(proxy).map_err(|e| format!("{proxy}: {e}"))?,
             noop: std::path::absolute(noop).map_err(|e| format!("{noop}: {e}"))?,
+            serve: std::path::absolute(serve).map_err(|e| format!("{serve}: {e}"))?,
             dir: dir.path().to_path_buf(),
             settings: settings::Settings::from_env()?,
         };
         check_floor(&bench.noop)?;
-        run(&bench, startup, throughput)
+        run(&bench, &sections)
         // dir is removed here, after every section's children are reaped.
     });
     match result {
@@ -71,17 +78,27 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(bench: &Bench, startup: bool, throughput: bool) -> Result<(), String> {
+/// Which sections run.
+struct Sections {
+    startup: bool,
+    throughput: bool,
+    serve: bool,
+}
+
+fn run(bench: &Bench, sections: &Sections) -> Result<(), String> {
     println!("Measured by `make bench`:\n");
     println!("- machine: {}", machine::description());
     println!("- ssh-sockproxy: {}", machine::commit());
     println!("- started: {}", machine::now_and_load());
-    if startup {
+    if sections.startup {
         startup::run(bench)?;
         growth::run(bench)?;
     }
-    if throughput {
+    if sections.throughput {
         throughput::run(bench)?;
+    }
+    if sections.serve {
+        serve::run(bench)?;
     }
     println!("\n- finished: {}", machine::now_and_load());
     Ok(())

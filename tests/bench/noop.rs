@@ -6,31 +6,15 @@
 #[cfg(panic = "unwind")]
 fn main() {}
 
-// As in src/main.rs: without LTO (dev builds) the prebuilt core refers to the
-// unwinder's personality routine.
-#[cfg(all(panic = "abort", debug_assertions))]
-#[unsafe(no_mangle)]
-extern "C" fn rust_eh_personality() {}
+// The same start-up as ssh-sockproxy (src/sys/rt/): its `_start`, its exit.
+#[cfg(panic = "abort")]
+sockproxy::c_runtime!(main);
 
 #[cfg(panic = "abort")]
-#[panic_handler]
-fn panic(_: &core::panic::PanicInfo) -> ! {
-    loop {}
-}
-
-#[cfg(panic = "abort")]
-#[unsafe(no_mangle)]
-extern "C" fn main() -> core::ffi::c_int {
+extern "C" fn main(
+    _argc: core::ffi::c_int,
+    _argv: *const *const core::ffi::c_char,
+    _envp: *const *const core::ffi::c_char,
+) -> core::ffi::c_int {
     0
-}
-
-/// What crt1.o's `_start` calls with `main`. As in ssh-sockproxy
-/// (src/sys/start.rs), no libc supplies it: the floor starts and ends the
-/// same way.
-#[cfg(panic = "abort")]
-#[unsafe(no_mangle)]
-extern "C" fn __libc_start_main(main: extern "C" fn() -> core::ffi::c_int) -> ! {
-    let status = main();
-    // SAFETY: exit_group (syscall 231 on x86-64) touches no memory and does not return.
-    unsafe { core::arch::asm!("syscall", in("rax") 231, in("edi") status, options(noreturn, nostack)) }
 }

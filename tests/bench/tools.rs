@@ -52,6 +52,15 @@ pub fn systemd_ssh_proxy() -> Tool {
     )
 }
 
+/// systemd's inetd-style socket activator (Debian 12's systemd package ships it).
+pub fn systemd_socket_activate() -> Tool {
+    find(
+        Some("SYSTEMD_SOCKET_ACTIVATE"),
+        "systemd-socket-activate",
+        &["/usr/bin/systemd-socket-activate", "/lib/systemd/systemd-socket-activate"],
+    )
+}
+
 pub fn strace() -> Tool {
     find(Some("STRACE"), "strace", &[])
 }

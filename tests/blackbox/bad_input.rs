@@ -31,7 +31,7 @@ fn case(args: &[&[u8]], message: impl Into<Vec<u8>>) -> Case {
 /// in their UTF-8 form) and bytes that are not UTF-8 as `\xNN` each, by
 /// std's reading of UTF-8; more than 200 bytes as the first 100, `...` and
 /// the last 100.
-fn shown(bytes: &[u8]) -> Vec<u8> {
+pub fn shown(bytes: &[u8]) -> Vec<u8> {
     fn escape(bytes: &[u8]) -> Vec<u8> {
         let hex = |out: &mut Vec<u8>, bytes: &[u8]| {
             for byte in bytes {
@@ -60,7 +60,7 @@ fn shown(bytes: &[u8]) -> Vec<u8> {
     }
 }
 
-fn line(parts: &[&[u8]]) -> Vec<u8> {
+pub fn line(parts: &[&[u8]]) -> Vec<u8> {
     [parts.concat(), b"\n".to_vec()].concat()
 }
 
@@ -132,13 +132,13 @@ fn bad_machine(name: &[u8]) -> Vec<u8> {
 }
 
 /// A string of `len` bytes of `byte`.
-fn repeat(byte: u8, len: usize) -> Vec<u8> {
+pub fn repeat(byte: u8, len: usize) -> Vec<u8> {
     vec![byte; len]
 }
 
 /// Numbers just past every boundary a CID or port has, and garbage that
 /// looks like a number.
-fn bad_numbers() -> Vec<Vec<u8>> {
+pub fn bad_numbers() -> Vec<Vec<u8>> {
     let mut numbers: Vec<Vec<u8>> = [
         &b""[..],
         b"4294967296",

@@ -1,4 +1,4 @@
-//! The installed product: make install/uninstall, the drop-in, the man page, initrd and container recipes.
+//! The installed product: make install/uninstall, the drop-in, the man pages, initrd and container recipes.
 
 mod container;
 mod dropin;
@@ -6,6 +6,7 @@ mod initrd;
 mod layout;
 mod login;
 mod man_page;
+mod prerequisites;
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
@@ -14,6 +15,7 @@ use std::process::{Command, Output};
 
 use sockproxy_test_common::sshd::output_with_timeout;
 
+use crate::serve::serve_bin;
 use crate::support::bin;
 
 const TIMEOUT_SECS: u64 = 60;
@@ -27,13 +29,15 @@ pub fn repo() -> &'static Path {
 pub const DROPIN: &str = "etc/ssh/ssh_config.d/20-ssh-sockproxy.conf";
 
 /// Runs `make ARGS` in the source tree and returns its stdout; panics with
-/// stdout and stderr unless it succeeds. BIN is the binary under test and
-/// CARGO=true skips the build: cargo test built BIN already, and a nested
-/// cargo would rebuild it under other tests' feet if anything had changed
-/// (`make test` builds the drop-in writer, `make dropin`, before the tests).
+/// stdout and stderr unless it succeeds. BIN and SERVE_BIN are the binaries
+/// under test and CARGO=true skips the build: cargo test built them already,
+/// and a nested cargo would rebuild them under other tests' feet if anything
+/// had changed (`make test` builds the drop-in writer, `make dropin`, before
+/// the tests).
 pub fn make(args: &[&str]) -> String {
     let mut command = Command::new("make");
-    command.arg("-C").arg(repo()).args(["--no-print-directory", "CARGO=true", &format!("BIN={}", bin())]).args(args);
+    let binaries = [format!("BIN={}", bin()), format!("SERVE_BIN={}", serve_bin())];
+    command.arg("-C").arg(repo()).args(["--no-print-directory", "CARGO=true"]).args(binaries).args(args);
     let output = output_with_timeout(command, TIMEOUT_SECS);
     assert!(output.status.success(), "make {args:?} failed: {}\n{}", output.status, both(&output));
     String::from_utf8(output.stdout).expect("make's output is UTF-8")

@@ -19,6 +19,7 @@ mod openssh;
 mod openssh_relay;
 mod paramiko;
 mod relay;
+mod serve;
 mod signals;
 mod small_stack;
 mod stdout_cases;

@@ -15,7 +15,7 @@ pub const TIMEOUT_SECS: u64 = 60;
 
 /// The ProxyCommand under test, as a user would put it in ssh_config.
 pub fn proxy_command() -> String {
-    format!("'{}' %h %p", env!("CARGO_BIN_EXE_ssh-sockproxy"))
+    format!("'{}' %h %p", crate::support::bin())
 }
 
 /// Panics unless `output` succeeded, showing ssh's and sshd's stderr.
@@ -233,6 +233,6 @@ pub fn proxy_command_with_run(run_dir: &Path) -> String {
     format!(
         "unshare --mount --propagation private -- sh -c 'mount --bind {} /run && exec {} \"$0\" \"$1\"' %h %p",
         run_dir.display(),
-        env!("CARGO_BIN_EXE_ssh-sockproxy")
+        crate::support::bin()
     )
 }

@@ -5,14 +5,31 @@ use std::os::fd::OwnedFd;
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::Path;
 use std::process::{Command, ExitStatus, Stdio};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use sockproxy_test_common::{ChildGuard, TempDir, scm_rights};
 
-/// The binary under test: cargo builds it with the test's profile, so
-/// `cargo test --release` (as `make test` runs it) tests the shipped binary.
+/// The binary under test: the one in `$SSH_SOCKPROXY_BIN_DIR` when that is
+/// set, as `make test` sets it to each architecture's (for a foreign one, to
+/// scripts that exec qemu-user on them), else the one cargo builds for this
+/// host with the test's profile.
 pub fn bin() -> &'static str {
-    env!("CARGO_BIN_EXE_ssh-sockproxy")
+    static BIN: OnceLock<String> = OnceLock::new();
+    BIN.get_or_init(|| under_test("ssh-sockproxy", env!("CARGO_BIN_EXE_ssh-sockproxy")))
+}
+
+/// ssh-sockserve under test, found as `bin` is.
+pub fn serve_bin() -> &'static str {
+    static BIN: OnceLock<String> = OnceLock::new();
+    BIN.get_or_init(|| under_test("ssh-sockserve", env!("CARGO_BIN_EXE_ssh-sockserve")))
+}
+
+fn under_test(name: &str, host_build: &str) -> String {
+    match std::env::var("SSH_SOCKPROXY_BIN_DIR") {
+        Ok(dir) => format!("{dir}/{name}"),
+        Err(_) => host_build.into(),
+    }
 }
 
 /// Exit status of the binary's panic handler: no test may ever see it.

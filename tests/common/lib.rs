@@ -1,6 +1,8 @@
-//! What the tests and examples under tests/ share: TempDir, ChildGuard, random_bytes, the SCM_RIGHTS receiver, sshd.
+//! What the tests and examples under tests/ share: TempDir, ChildGuard, random_bytes, the SCM_RIGHTS receiver, sshd,
+//! and the process-tree kill for servers whose children leave the process group.
 
 mod child_guard;
+pub mod process_tree;
 mod random;
 pub mod scm_rights;
 pub mod sshd;

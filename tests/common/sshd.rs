@@ -1,4 +1,5 @@
 //! Real OpenSSH server fixture: `sshd -i` behind an AF_UNIX listener, plus time-bounded ssh/scp/sftp runners.
+//! `SshdConfig` alone is the keys, config and client options, for a server such as ssh-sockserve to run `sshd -i`.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, ErrorKind, Read, Write};
@@ -20,12 +21,27 @@ const POLL: Duration = Duration::from_millis(10);
 
 /// An OpenSSH server that runs one `sshd -i` per connection accepted on an AF_UNIX socket.
 pub struct Sshd {
+    config: SshdConfig,
     socket: PathBuf,
-    client_key: PathBuf,
-    log: PathBuf,
     stop: Arc<AtomicBool>,
     acceptor: Option<JoinHandle<()>>,
     children: Arc<Mutex<Vec<Child>>>,
+}
+
+/// What every `sshd -i` of a fixture shares: host and client keys, the
+/// config, the log; and the client options that log in with them.
+pub struct SshdConfig {
+    config: PathBuf,
+    client_key: PathBuf,
+    log: PathBuf,
+}
+
+impl std::ops::Deref for Sshd {
+    type Target = SshdConfig;
+
+    fn deref(&self) -> &SshdConfig {
+        &self.config
+    }
 }
 
 impl Sshd {
@@ -36,8 +52,37 @@ impl Sshd {
 
     /// Starts a server whose keys, config and log live in `dir`, listening on `socket`.
     pub fn start_at(dir: &Path, socket: &Path) -> Sshd {
-        let dir = std::path::absolute(dir).expect("absolute fixture dir");
+        let config = SshdConfig::new(dir);
         let socket = std::path::absolute(socket).expect("absolute socket path");
+        if let Some(parent) = socket.parent() {
+            fs::create_dir_all(parent).expect("create socket directory");
+        }
+        let listener = UnixListener::bind(&socket).unwrap_or_else(|e| panic!("bind {}: {e}", socket.display()));
+        // Non-blocking so the accept thread can notice `stop` without a wake-up connection.
+        listener.set_nonblocking(true).expect("nonblocking listener");
+
+        let stop = Arc::new(AtomicBool::new(false));
+        let children = Arc::new(Mutex::new(Vec::new()));
+        let acceptor = {
+            let (stop, children, sshd_config, log) =
+                (stop.clone(), children.clone(), config.config.clone(), config.log.clone());
+            thread::spawn(move || accept_loop(listener, &sshd_config, &log, &stop, &children))
+        };
+
+        Sshd { config, socket, stop, acceptor: Some(acceptor), children }
+    }
+
+    /// The AF_UNIX socket sshd listens on.
+    pub fn socket_path(&self) -> &Path {
+        &self.socket
+    }
+}
+
+impl SshdConfig {
+    /// Writes keys, config and an empty log into `dir`, made if missing.
+    pub fn new(dir: &Path) -> SshdConfig {
+        let dir = std::path::absolute(dir).expect("absolute fixture dir");
+        fs::create_dir_all(&dir).expect("create the fixture dir");
         assert!(
             Path::new(SSHD).exists(),
             "{SSHD} not found: the OpenSSH tests need `apt-get install openssh-server openssh-client`"
@@ -78,27 +123,17 @@ impl Sshd {
 
         let log = dir.join("sshd.log");
         File::create(&log).expect("create sshd.log");
-
-        if let Some(parent) = socket.parent() {
-            fs::create_dir_all(parent).expect("create socket directory");
-        }
-        let listener = UnixListener::bind(&socket).unwrap_or_else(|e| panic!("bind {}: {e}", socket.display()));
-        // Non-blocking so the accept thread can notice `stop` without a wake-up connection.
-        listener.set_nonblocking(true).expect("nonblocking listener");
-
-        let stop = Arc::new(AtomicBool::new(false));
-        let children = Arc::new(Mutex::new(Vec::new()));
-        let acceptor = {
-            let (stop, children, log) = (stop.clone(), children.clone(), log.clone());
-            thread::spawn(move || accept_loop(listener, &config, &log, &stop, &children))
-        };
-
-        Sshd { socket, client_key, log, stop, acceptor: Some(acceptor), children }
+        SshdConfig { config, client_key, log }
     }
 
-    /// The AF_UNIX socket sshd listens on.
-    pub fn socket_path(&self) -> &Path {
-        &self.socket
+    /// `sshd -i -e -f CONFIG`: one session on stdin and stdout, its log on stderr.
+    pub fn inetd_command(&self) -> Vec<String> {
+        [SSHD, "-i", "-e", "-f"].iter().map(|s| s.to_string()).chain([self.config.display().to_string()]).collect()
+    }
+
+    /// Where the fixture's own `sshd -i` processes write their log.
+    pub fn log_path(&self) -> &Path {
+        &self.log
     }
 
     /// The private key authorized to log in.

@@ -5,9 +5,12 @@ use std::process::Command;
 
 use sockproxy_test_common::sshd::output_with_timeout;
 
+use crate::arch::Arch;
+
 /// Overrides the cache directory (default `$HOME/.cache/ssh-sockproxy-vm`).
 pub const CACHE_ENV: &str = "SSH_SOCKPROXY_VM_CACHE";
-/// A first build compiles vhost-device-vsock (about a minute); a cached run takes a second.
+/// A first build compiles vhost-device-vsock (about a minute) and fetches each guest's packages (about 20 s);
+/// a cached run takes a second.
 const BUILD_TIMEOUT_SECS: u64 = 900;
 
 pub struct Artefacts {
@@ -30,11 +33,11 @@ pub fn cache_dir() -> PathBuf {
     PathBuf::from(home).join(".cache/ssh-sockproxy-vm")
 }
 
-/// Runs the builder; panics with its output when it fails (missing QEMU included).
-pub fn build() -> Artefacts {
+/// Runs the builder for `arch`; panics with its output when it fails.
+pub fn build(arch: &Arch) -> Artefacts {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vm/build-artefacts.sh");
     let mut command = Command::new("bash");
-    command.arg(script).arg(cache_dir());
+    command.arg(script).arg(arch.name).arg(cache_dir());
     let output = output_with_timeout(command, BUILD_TIMEOUT_SECS);
     let stdout = String::from_utf8_lossy(&output.stdout);
     let notes = String::from_utf8_lossy(&output.stderr).into_owned();

@@ -142,13 +142,12 @@ fn cid_any(cx: &Context) {
     assert_output("in the guest: ssh root@vsock/4294967295", &output, 255, "", stderr);
 }
 
-/// The host's sshd, reachable from the guest at CID 2 port 2222 only after
-/// `delay`: each connection to `VM.vsock_2222` is forwarded to the sshd.
-fn forward_after(delay: Duration, listen_at: PathBuf, sshd: &Path) -> JoinHandle<usize> {
+/// From now on, the host's sshd is reachable from the guest at CID 2 port 2222: the one
+/// connection to `VM.vsock_2222` is forwarded to the sshd.
+fn forward_from_now(listen_at: PathBuf, sshd: &Path) -> JoinHandle<usize> {
+    let listener = UnixListener::bind(&listen_at).expect("bind VM.vsock_2222");
     let sshd = sshd.to_path_buf();
     std::thread::spawn(move || {
-        std::thread::sleep(delay);
-        let listener = UnixListener::bind(&listen_at).expect("bind VM.vsock_2222");
         let (guest, _) = listener.accept().expect("accept the guest's connection");
         let server = UnixStream::connect(&sshd).expect("connect the host sshd");
         let (guest2, server2) = (guest.try_clone().unwrap(), server.try_clone().unwrap());
@@ -167,17 +166,29 @@ fn copy_then_shutdown(mut from: UnixStream, mut to: UnixStream) {
 }
 
 /// The guest's first tries find no listener (vhost-device-vsock sends no reset,
-/// so each ends in the guest kernel's 2 s ETIMEDOUT); `--wait` keeps trying.
+/// so each ends in the guest kernel's 2 s ETIMEDOUT); `--wait` keeps trying. The
+/// waiting ssh runs in a session of its own with its stderr in a file, and the
+/// host listens only once that file shows a retry, however slowly the guest runs.
 fn wait_for_late_host_listener(cx: &Context) {
-    let forwarder =
-        forward_after(Duration::from_secs(3), host_port_path(cx.dir.path(), 2222), cx.guest.sshd.socket_path());
+    const ERRORS: &str = "/tmp/wait-stderr";
+    let retry = "Not there yet, retrying: Failed to connect to vsock:2:2222: Connection timed out";
     let destination = format!("{}@vsock/2", user());
     let ssh = GuestSsh {
         proxy_command: "/bin/ssh-sockproxy -v --wait=60 %h %p",
         port: 2222,
         ..GuestSsh::new(&destination, "echo waited")
     };
-    let output = cx.guest.run(&ssh.command_line());
+    let waiting = format!("{} 2>{ERRORS}; status=$?; cat {ERRORS} >&2; exit $status", ssh.command_line());
+    let (output, forwarder) = std::thread::scope(|scope| {
+        let session = scope.spawn(|| cx.guest.run(&waiting));
+        let deadline = Instant::now() + Duration::from_secs(SESSION_SECS);
+        while !String::from_utf8_lossy(&cx.guest.run(&format!("cat {ERRORS} 2>/dev/null")).stdout).contains(retry) {
+            assert!(!session.is_finished() && Instant::now() < deadline, "in the guest: no retry of ssh --wait");
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        let forwarder = forward_from_now(host_port_path(cx.dir.path(), 2222), cx.guest.sshd.socket_path());
+        (session.join().expect("the waiting session"), forwarder)
+    });
     let what = format!("in the guest: ssh --wait {destination}");
     assert_eq!(
         (output.status.code(), String::from_utf8_lossy(&output.stdout).as_ref()),
@@ -186,7 +197,6 @@ fn wait_for_late_host_listener(cx: &Context) {
     );
     // -v: one line per retry, each naming the guest kernel's timeout.
     let stderr = String::from_utf8_lossy(&output.stderr);
-    let retry = "Not there yet, retrying: Failed to connect to vsock:2:2222: Connection timed out";
     assert!(!stderr.is_empty() && stderr.lines().all(|line| line == retry), "{what}: stderr {stderr:?}");
     assert_eq!(forwarder.join().expect("forwarder"), 1);
 }

@@ -27,9 +27,9 @@ pub struct Guest<'a> {
 }
 
 impl Guest<'_> {
-    /// The host's ProxyCommand, as in ssh_config.
+    /// The host's ProxyCommand, as in ssh_config: the x86-64 binary.
     pub fn proxy_command(&self) -> String {
-        format!("'{}' %h %p", env!("CARGO_BIN_EXE_ssh-sockproxy"))
+        format!("'{}' %h %p", crate::arch::X86_64.binary().display())
     }
 
     /// `root@vsock-mux/PATH` or `root@vsock-mux%PATH`.

@@ -1,6 +1,10 @@
 #!/bin/busybox sh
 # Guest PID 1: mounts, loads the virtio and vsock modules, serves sshd on vsock port 22, reports ready on the console.
 
+# The applets as commands; the host cannot run a busybox of the guest's architecture to list them. Files
+# already there (ssh, scp) stay.
+/bin/busybox --install -s /usr/bin
+
 fail() {
     echo "ssh-sockproxy-vm: init failed: $*"
     poweroff -f

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use sockproxy_test_common::ChildGuard;
 
+use crate::arch::{Arch, X86_64};
 use crate::artefacts::Artefacts;
 
 /// The guest's CID; the host is CID 2 as always.
@@ -17,7 +18,7 @@ const MEMORY: &str = "512M";
 /// init.sh prints these on the serial console.
 const READY: &str = "ssh-sockproxy-vm: ready";
 const INIT_FAILED: &str = "ssh-sockproxy-vm: init failed";
-/// About 2.5 s under TCG here; generous for a slower CI machine.
+/// 3 to 11 s under TCG here, by architecture; generous for a slower CI machine.
 const BOOT_TIMEOUT: Duration = Duration::from_secs(120);
 const POLL: Duration = Duration::from_millis(20);
 /// The backend's `uds-path`, in the run directory.
@@ -42,7 +43,7 @@ impl Vm {
     /// Boots from the cached kernel and initramfs plus `overlay` (a cpio archive appended
     /// to the initramfs), with every file of the run in `dir`; returns once the guest's
     /// sshd listens on vsock port 22.
-    pub fn boot(artefacts: &Artefacts, dir: &Path, overlay: &[u8]) -> Vm {
+    pub fn boot(arch: &Arch, artefacts: &Artefacts, dir: &Path, overlay: &[u8]) -> Vm {
         // QEMU and the backend take comma-separated option lists.
         assert!(!dir.to_string_lossy().contains(','), "run directory {} has a comma", dir.display());
         let initrd = dir.join("initrd.cpio");
@@ -53,38 +54,42 @@ impl Vm {
         let vhost_socket = dir.join("vhost.sock");
         let mut backend = Command::new(&artefacts.vhost_device_vsock);
         // No forward-cid: a guest connection to CID 2 must end at our AF_UNIX listeners, not at this host's vsock.
+        // tx-buffer-size is the credit the guest may fill: 0.3.0 drops (and so breaks the stream of) a packet
+        // in more than two descriptors, which kernels from 6.17 on (and trixie's 6.12) send for more than
+        // 32 KiB, as in an scp download.
         backend.arg("--vm").arg(format!(
-            "guest-cid={GUEST_CID},socket={},uds-path={}",
+            "guest-cid={GUEST_CID},socket={},uds-path={},tx-buffer-size=32768",
             vhost_socket.display(),
             dir.join(MUX_SOCKET).display()
         ));
-        let backend = spawn(backend, &dir.join("backend.log"));
+        let backend = spawn(backend, &dir.join("backend.log"), "cargo install vhost-device-vsock");
         let (qemu, dir_buf) = (ChildGuard(None), dir.to_path_buf());
         let mut vm = Vm { qemu, backend, dir: dir_buf, accel: "", boot_time: Duration::ZERO };
         vm.wait_for("the backend's vhost-user socket", Duration::from_secs(10), || Ok(vhost_socket.exists()));
 
-        let (accel, accel_args) = accel();
+        let (accel, accel_args) = accel(arch);
         vm.accel = accel;
         let console = dir.join("console.log");
-        let mut qemu = Command::new("qemu-system-x86_64");
+        let mut qemu = Command::new(arch.qemu);
+        // One vCPU: the host's other core runs ssh, the backend and QEMU's I/O; two boot slower here.
+        // vhost-user needs the guest's memory in a shareable memfd, the machine's memory backend.
         qemu.args(["-nodefaults", "-no-user-config", "-display", "none", "-no-reboot"])
-            .args(["-machine", "pc", "-smp", "2", "-m", MEMORY])
+            .args(["-machine", &format!("{},memory-backend=mem", arch.machine), "-smp", "1", "-m", MEMORY])
+            .args(arch.extra)
             .args(accel_args)
             .arg("-kernel")
             .arg(&artefacts.kernel)
             .arg("-initrd")
             .arg(&initrd)
-            .args(["-append", "console=ttyS0 loglevel=4 panic=-1 mitigations=off"])
+            .args(["-append", &format!("console={} loglevel=4 panic=-1 mitigations=off", arch.console)])
             .arg("-serial")
             .arg(format!("file:{}", console.display()))
-            // vhost-user needs the guest's memory in a shareable memfd.
             .args(["-object", &format!("memory-backend-memfd,id=mem,size={MEMORY},share=on")])
-            .args(["-numa", "node,memdev=mem"])
             .arg("-chardev")
             .arg(format!("socket,id=vhost,path={}", vhost_socket.display()))
             .args(["-device", "vhost-user-vsock-pci,chardev=vhost"]);
         let started = Instant::now();
-        vm.qemu = spawn(qemu, &dir.join("qemu.log"));
+        vm.qemu = spawn(qemu, &dir.join("qemu.log"), &format!("apt-get install {}", arch.qemu_package));
         vm.wait_for("the guest's sshd on vsock port 22", BOOT_TIMEOUT, || {
             let console = fs::read_to_string(&console).unwrap_or_default();
             if console.contains(INIT_FAILED) {
@@ -140,20 +145,21 @@ impl Vm {
     }
 }
 
-/// KVM only where it can run a stock kernel (kvm_intel or kvm_amd); these machines'
-/// paging-based kvm_pvm cannot, so everything else gets TCG.
-fn accel() -> (&'static str, Vec<&'static str>) {
+/// KVM only for an x86-64 guest, and only where it can run a stock kernel (kvm_intel or kvm_amd);
+/// these machines' paging-based kvm_pvm cannot, so everything else gets TCG.
+fn accel(arch: &Arch) -> (&'static str, Vec<&'static str>) {
     let hardware_kvm = ["kvm_intel", "kvm_amd"].iter().any(|m| Path::new("/sys/module").join(m).exists());
-    if hardware_kvm && Path::new("/dev/kvm").exists() {
+    if arch.name == X86_64.name && hardware_kvm && Path::new("/dev/kvm").exists() {
         ("kvm", vec!["-accel", "kvm", "-cpu", "host"])
     } else {
         ("tcg", vec!["-accel", "tcg"])
     }
 }
 
-/// Starts `command` with its output in `log`. It also gets SIGKILL when the spawning
-/// thread (the test's, which outlives every Vm) dies, so even a killed test run leaves nothing.
-fn spawn(mut command: Command, log: &Path) -> ChildGuard {
+/// Starts `command` with its output in `log`; `install` says where a missing program comes from. It also gets
+/// SIGKILL when the spawning thread (the test's, which outlives every Vm) dies, so even a killed test run
+/// leaves nothing.
+fn spawn(mut command: Command, log: &Path, install: &str) -> ChildGuard {
     let log = File::create(log).expect("create log");
     command.stdin(Stdio::null()).stdout(log.try_clone().expect("dup log")).stderr(log);
     // SAFETY: the closure runs between fork and exec and only makes the prctl system
@@ -167,9 +173,7 @@ fn spawn(mut command: Command, log: &Path) -> ChildGuard {
         });
     }
     let program = command.get_program().to_string_lossy().into_owned();
-    let child = command.spawn().unwrap_or_else(|e| {
-        panic!("cannot start {program}: {e} (qemu-system-x86_64 comes with `apt-get install qemu-system-x86`)")
-    });
+    let child = command.spawn().unwrap_or_else(|e| panic!("cannot start {program}: {e} ({install})"));
     ChildGuard(Some(child))
 }
 

@@ -2,7 +2,10 @@
 //!
 //! This machine is a VM itself and never opens AF_VSOCK connections: the `vsock/`
 //! targets run only inside the guest, which QEMU boots under TCG (or hardware KVM).
+//! One test per guest architecture, each with Debian's kernel and programs of that
+//! architecture and the binary built for it; the host's side is the x86-64 binary.
 
+mod arch;
 mod artefacts;
 mod checks;
 mod cpio;
@@ -12,19 +15,45 @@ mod machine;
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
+use std::sync::Mutex;
 use std::time::Instant;
 
 use sockproxy_test_common::TempDir;
 use sockproxy_test_common::sshd::Sshd;
 
+use arch::{AARCH64, ARMV7, Arch, RISCV64, X86_64};
 use checks::{CHECKS, Context};
 use guest::Guest;
 use machine::Vm;
 
 #[test]
-fn nested_vm_vsock_end_to_end() {
+fn guest_x86_64() {
+    end_to_end(&X86_64);
+}
+
+#[test]
+fn guest_aarch64() {
+    end_to_end(&AARCH64);
+}
+
+#[test]
+fn guest_riscv64() {
+    end_to_end(&RISCV64);
+}
+
+#[test]
+fn guest_armv7() {
+    end_to_end(&ARMV7);
+}
+
+/// One guest at a time, whatever cargo test's threads: the machine has two cores.
+static ONE_GUEST: Mutex<()> = Mutex::new(());
+
+fn end_to_end(arch: &Arch) {
+    let _one = ONE_GUEST.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let progress = |line: &str| progress(arch, line);
     let started = Instant::now();
-    let artefacts = artefacts::build();
+    let artefacts = artefacts::build(arch);
     for note in artefacts.notes.lines() {
         progress(note.strip_prefix("vm artefacts: ").unwrap_or(note));
     }
@@ -33,8 +62,8 @@ fn nested_vm_vsock_end_to_end() {
     let dir = TempDir::new();
     // The host's sshd for the guest's connections to CID 2 port 22; its client key logs in both ways.
     let host_sshd = Sshd::start_at(&make_dir(&dir.join("host-sshd")), &machine::host_port_path(dir.path(), 22));
-    let overlay = overlay(&dir, &host_sshd);
-    let vm = Vm::boot(&artefacts, dir.path(), &overlay);
+    let overlay = overlay(&dir, &host_sshd, &arch.binary());
+    let vm = Vm::boot(arch, &artefacts, dir.path(), &overlay);
     progress(&format!("guest {} booted ({}) in {:.1?}", artefacts.kernel_release, vm.accel, vm.boot_time));
 
     let guest = Guest { vm: &vm, sshd: &host_sshd };
@@ -67,13 +96,14 @@ fn guest_sshd_log(guest: &Guest) -> String {
     }
 }
 
-/// This run's files for the guest: the binary under test, the guest sshd's host key,
-/// the key the host logs in with, and the same key for the guest's own ssh clients.
-fn overlay(dir: &TempDir, host_sshd: &Sshd) -> Vec<u8> {
+/// This run's files for the guest: the binary under test (`binary`, the guest's architecture's),
+/// the guest sshd's host key, the key the host logs in with, and the same key for the guest's
+/// own ssh clients.
+fn overlay(dir: &TempDir, host_sshd: &Sshd, binary: &Path) -> Vec<u8> {
     let host_key = dir.join("guest_host_key");
     keygen(&host_key);
     let read = |path: &Path| std::fs::read(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
-    let binary = read(Path::new(env!("CARGO_BIN_EXE_ssh-sockproxy")));
+    let binary = read(binary);
     let host_key = read(&host_key);
     let client_key = read(host_sshd.client_key());
     let authorized = read(&host_sshd.client_key().with_extension("pub"));
@@ -102,6 +132,6 @@ fn make_dir(path: &Path) -> std::path::PathBuf {
 
 /// One line on the real stderr, past the test harness's capture: progress and timings
 /// belong in the CI log even when the test passes.
-fn progress(line: &str) {
-    let _ = writeln!(std::io::stderr(), "vm: {}", line.trim_end());
+fn progress(arch: &Arch, line: &str) {
+    let _ = writeln!(std::io::stderr(), "vm {}: {}", arch.name, line.trim_end());
 }

@@ -7,9 +7,10 @@ use rustix::net::{AddressFamily, SocketFlags, SocketType, connect, socket_with};
 
 use crate::targets::vsock::{SOCKADDR_VM_LEN, VsockAddress, VsockProblem, sockaddr_vm};
 
-/// `struct sockaddr_vm` as bytes, aligned like the kernel's struct.
+/// `struct sockaddr_vm` as bytes, aligned like the kernel's struct (also
+/// what ssh-sockserve binds and notifies).
 #[repr(C, align(4))]
-struct SockaddrVm([u8; SOCKADDR_VM_LEN]);
+pub struct SockaddrVm(pub [u8; SOCKADDR_VM_LEN]);
 
 // SAFETY: the closure gets a pointer to SOCKADDR_VM_LEN initialised bytes laid
 // out as `struct sockaddr_vm` (see targets/vsock.rs), valid for the

@@ -52,3 +52,37 @@ pub unsafe fn env_var(envp: *const *const c_char, name: &[u8]) -> Option<&'stati
         next = unsafe { next.add(1) };
     }
 }
+
+/// Removes every `name=...` entry from `envp` in place, as unsetenv does,
+/// so that children do not inherit it. Values returned by `env_var` stay
+/// valid: only the array of pointers changes.
+///
+/// # Safety
+/// As for `env_var`, and the array must be writable and used by no one else
+/// while this runs (the initial stack's, in a single-threaded process).
+pub unsafe fn env_remove(envp: *const *const c_char, name: &[u8]) {
+    let envp = envp.cast_mut();
+    let mut read = envp;
+    let mut write = envp;
+    loop {
+        // SAFETY: the array ends with a null pointer, which stops the walk;
+        // `write` never passes `read`.
+        let entry = unsafe { *read };
+        if !entry.is_null() {
+            // SAFETY: entries before the null one are valid C strings.
+            let bytes = unsafe { CStr::from_ptr(entry) }.to_bytes();
+            if bytes.strip_prefix(name).is_some_and(|rest| rest.starts_with(b"=")) {
+                // SAFETY: not yet at the terminating null pointer.
+                read = unsafe { read.add(1) };
+                continue;
+            }
+        }
+        // SAFETY: `write` is at or before `read`, within the array.
+        unsafe { *write = entry };
+        if entry.is_null() {
+            return;
+        }
+        // SAFETY: both stay within the array, before its null.
+        (read, write) = unsafe { (read.add(1), write.add(1)) };
+    }
+}

@@ -1,23 +1,22 @@
 //! memcpy, memmove, memset, memcmp (also bcmp) and strlen (for
 //! CStr::from_ptr), which compiled Rust calls and which no libc supplies here;
 //! compiler_builtins exports them only on targets without a libc. The
-//! binaries export them under their C names (see `c_runtime!`). They use
-//! `rep movsb`, `rep stosb` and `repne scasb`: a few bytes of code, fast
-//! enough for the short copies we make, and no loop that the compiler could
-//! turn back into a call to the very function it is in (memcmp's loop has no
-//! such idiom; its disassembly shows no call).
+//! binaries export them under their C names (see `c_runtime!`). The copies,
+//! the fill and strlen are byte loops in assembly (arch/): a few bytes of
+//! code, fast enough for the short copies we make, and no loop that the
+//! compiler could turn back into a call to the very function it is in
+//! (memcmp's loop has no such idiom; its disassembly shows no call).
 
-use core::arch::asm;
 use core::ffi::c_int;
+
+use super::arch;
 
 /// # Safety
 /// As the C function of the same name.
 pub unsafe fn memcpy(dest: *mut u8, src: *const u8, n: usize) -> *mut u8 {
     // SAFETY: the caller passes `n` readable bytes at `src` and `n` writable
-    // ones at `dest`; the direction flag is clear, as the ABI guarantees.
-    unsafe {
-        asm!("rep movsb", inout("rcx") n => _, inout("rdi") dest => _, inout("rsi") src => _, options(nostack, preserves_flags));
-    }
+    // ones at `dest`, which do not overlap.
+    unsafe { arch::copy_forward(dest, src, n) };
     dest
 }
 
@@ -25,16 +24,15 @@ pub unsafe fn memcpy(dest: *mut u8, src: *const u8, n: usize) -> *mut u8 {
 /// As the C function of the same name.
 pub unsafe fn memmove(dest: *mut u8, src: *const u8, n: usize) -> *mut u8 {
     if (dest as usize).wrapping_sub(src as usize) >= n {
-        // `dest` is below `src` or past its end: a forward copy is safe.
-        // SAFETY: as for memcpy, and the copy never reads a byte it wrote.
-        return unsafe { memcpy(dest, src, n) };
-    }
-    // SAFETY: as above; copying backwards from the last byte never reads a
-    // byte it wrote, and the direction flag is cleared again before return.
-    unsafe {
-        asm!("std", "rep movsb", "cld",
-            inout("rcx") n => _, inout("rdi") dest.wrapping_add(n).wrapping_sub(1) => _,
-            inout("rsi") src.wrapping_add(n).wrapping_sub(1) => _, options(nostack));
+        // `dest` is below `src` or past its end: a forward copy never reads a
+        // byte it wrote.
+        // SAFETY: the caller passes `n` readable and `n` writable bytes.
+        unsafe { arch::copy_forward(dest, src, n) };
+    } else {
+        // `dest` starts inside `src`: copying from the last byte never reads
+        // a byte it wrote.
+        // SAFETY: as above.
+        unsafe { arch::copy_backward(dest, src, n) };
     }
     dest
 }
@@ -42,10 +40,9 @@ pub unsafe fn memmove(dest: *mut u8, src: *const u8, n: usize) -> *mut u8 {
 /// # Safety
 /// As the C function of the same name.
 pub unsafe fn memset(dest: *mut u8, c: c_int, n: usize) -> *mut u8 {
-    // SAFETY: the caller passes `n` writable bytes at `dest`.
-    unsafe {
-        asm!("rep stosb", inout("rcx") n => _, inout("rdi") dest => _, in("al") c as u8, options(nostack, preserves_flags));
-    }
+    // SAFETY: the caller passes `n` writable bytes at `dest`. C takes the
+    // low byte of `c`.
+    unsafe { arch::fill(dest, c as u8, n) };
     dest
 }
 
@@ -69,11 +66,6 @@ pub unsafe fn memcmp(a: *const u8, b: *const u8, n: usize) -> c_int {
 /// # Safety
 /// As the C function of the same name.
 pub unsafe fn strlen(s: *const u8) -> usize {
-    let left: usize;
-    // SAFETY: the caller passes a NUL-terminated string; the scan stops at
-    // its NUL. rcx counts down from usize::MAX, one more than the length.
-    unsafe {
-        asm!("repne scasb", inout("rcx") usize::MAX => left, inout("rdi") s => _, in("al") 0u8, options(nostack, readonly));
-    }
-    (!left).wrapping_sub(1)
+    // SAFETY: the caller passes a NUL-terminated string.
+    unsafe { arch::strlen(s) }
 }

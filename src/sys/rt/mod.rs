@@ -1,12 +1,15 @@
 //! The libc stand-in of the static binaries, which link no libc: start-up
 //! (start.rs), the mem functions that compiled code calls (mem.rs), the raw
 //! syscalls rustix has no stable API for (syscall.rs; signal.rs for the
-//! signals), argv and the
-//! environment (args.rs), and the linker script that build.rs gives every
+//! signals, process.rs for fork and exec), argv and the environment
+//! (args.rs), what differs between the architectures (arch/), and the
+//! linker script that build.rs gives every
 //! binary (discard.ld). A binary crate takes it on with `c_runtime!`.
 
+pub mod arch;
 pub mod args;
 pub mod mem;
+pub mod process;
 pub mod signal;
 pub mod start;
 pub mod syscall;
@@ -21,25 +24,20 @@ pub fn exit_now(status: c_int) -> ! {
     syscall::exit_group(status)
 }
 
-/// Defines, in the binary crate that invokes it, the C symbols that no libc
-/// supplies here (the entry that crt1.o's `_start` calls, and `memcpy` & co.,
-/// which compiled code calls), and the panic handler. `$main` is the
-/// program's `extern "C" fn(argc, argv, envp) -> c_int`. A macro, so that the
-/// library itself defines none of them and std programs can link it.
+/// Defines, in the binary crate that invokes it, the symbols that no libc
+/// supplies here (the entry point `_start`, and `memcpy` & co., which
+/// compiled code calls), and the panic handler. `$main` is the program's
+/// `extern "C" fn(argc, argv, envp) -> c_int`. A macro, so that the library
+/// itself defines none of them and std programs can link it.
 #[macro_export]
 macro_rules! c_runtime {
     ($main:path) => {
-        /// musl's entry point, called by crt1.o's `_start` with argc and argv
-        /// from the initial stack (see sys/rt/start.rs).
-        #[unsafe(no_mangle)]
-        extern "C" fn __libc_start_main(
-            _main: usize,
-            argc: ::core::ffi::c_int,
-            argv: *const *const ::core::ffi::c_char,
-        ) -> ! {
-            // SAFETY: crt1.o passes argc and argv from the initial stack.
-            unsafe { $crate::sys::rt::start::start(argc, argv, $main) }
+        /// Called by `_start` with the initial stack pointer (see sys/rt/start.rs).
+        unsafe extern "C" fn sockproxy_entry(stack: *const usize) -> ! {
+            // SAFETY: `_start` passes the stack pointer the kernel set up.
+            unsafe { $crate::sys::rt::start::start(stack, $main) }
         }
+        $crate::rt_start!(sockproxy_entry);
 
         #[unsafe(no_mangle)]
         unsafe extern "C" fn memcpy(dest: *mut u8, src: *const u8, n: usize) -> *mut u8 {

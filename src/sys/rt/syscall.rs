@@ -1,39 +1,18 @@
 //! The syscalls that rustix does not offer in its stable API, made directly:
-//! `syscall4`, on which every raw syscall here and in signal.rs is built, and
-//! exit_group, sendmsg and close_range. rustix keeps exit_group in its doc-hidden,
-//! semver-exempt `runtime` module; its sendmsg only takes control messages
-//! built by its own ancillary buffer type, while we send the bytes that
-//! crate::handoff builds; it has no close_range. x86-64 only, like the binary (see start.rs).
+//! `syscall4` (and `syscall6`), on which every raw syscall here and in
+//! signal.rs is built, and exit_group, sendmsg and close_range. rustix keeps
+//! exit_group in its doc-hidden, semver-exempt `runtime` module; its sendmsg
+//! only takes control messages built by its own ancillary buffer type, while
+//! we send the bytes that crate::handoff builds; it has no close_range. The
+//! instruction itself is each architecture's (arch/).
 
-use core::arch::asm;
 use core::ffi::c_int;
 
-use linux_raw_sys::general::{__NR_close_range, __NR_exit_group, __NR_sendmsg};
+use linux_raw_sys::general::{__NR_close_range, __NR_sendmsg};
 use linux_raw_sys::net::msghdr;
 use rustix::fd::{AsRawFd, BorrowedFd};
 
-/// Syscall `nr` with up to four arguments: the kernel's return value, a
-/// negated errno on failure.
-///
-/// # Safety
-/// The arguments must be what syscall `nr` expects, pointers valid for it.
-pub unsafe fn syscall4(nr: u32, a: usize, b: usize, c: usize, d: usize) -> isize {
-    let ret: isize;
-    // SAFETY: the x86-64 convention: number and result in rax, arguments in
-    // rdi, rsi, rdx and r10; the kernel clobbers rcx and r11 and restores
-    // the flags. What the call does is the caller's contract.
-    unsafe {
-        asm!("syscall", inlateout("rax") nr as isize => ret, in("rdi") a, in("rsi") b, in("rdx") c, in("r10") d,
-            lateout("rcx") _, lateout("r11") _, options(nostack, preserves_flags));
-    }
-    ret
-}
-
-/// Ends the process at once, without running exit handlers (there are none).
-pub fn exit_group(status: c_int) -> ! {
-    // SAFETY: exit_group takes any status and does not return.
-    unsafe { asm!("syscall", in("rax") __NR_exit_group, in("rdi") status, options(noreturn, nostack)) }
-}
+pub use super::arch::{exit_group, syscall4, syscall6};
 
 /// sendmsg(2): the bytes sent, or the errno.
 ///
@@ -55,4 +34,32 @@ pub unsafe fn close_from(first: u32) -> Result<(), c_int> {
     // SAFETY: only numbers; what is closed is the caller's contract.
     let ret = unsafe { syscall4(__NR_close_range, first as usize, u32::MAX as usize, 0, 0) };
     if ret == 0 { Ok(()) } else { Err(ret.unsigned_abs() as c_int) }
+}
+
+#[cfg(test)]
+mod tests {
+    use linux_raw_sys::general::{__NR_mmap, __NR_munmap, MAP_SHARED, PROT_READ};
+    use rustix::fd::AsRawFd;
+    use rustix::fs::{MemfdFlags, memfd_create};
+
+    use super::{syscall4, syscall6};
+
+    /// mmap's fifth and sixth arguments are the file and the offset: the second
+    /// page of a memfd shows what was written there.
+    #[test]
+    fn syscall6_passes_all_six_arguments() {
+        let fd = memfd_create("syscall6", MemfdFlags::CLOEXEC).unwrap();
+        let mut data = vec![b'1'; 8192];
+        data[4096..4101].copy_from_slice(b"page2");
+        assert_eq!(rustix::io::write(&fd, &data), Ok(8192));
+        // SAFETY: mmap of a new mapping touches no memory of ours.
+        let page = unsafe {
+            syscall6(__NR_mmap, 0, 4096, PROT_READ as usize, MAP_SHARED as usize, fd.as_raw_fd() as usize, 4096)
+        };
+        assert!(page > 0, "mmap: {page}");
+        // SAFETY: the mapping is 4096 readable bytes until the munmap below.
+        assert_eq!(unsafe { core::slice::from_raw_parts(page as *const u8, 5) }, b"page2");
+        // SAFETY: nothing refers to the mapping any more.
+        assert_eq!(unsafe { syscall4(__NR_munmap, page as usize, 4096, 0, 0) }, 0);
+    }
 }

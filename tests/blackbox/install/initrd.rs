@@ -1,8 +1,9 @@
-//! The dracut module builds into a real initramfs that runs the binary; the mkinitcpio hook adds the same files.
+//! The dracut modules (each added only on request) build into a real initramfs that runs the binaries; the
+//! mkinitcpio hooks add the same files.
 
 use std::fs;
 use std::os::unix::fs::symlink;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use sockproxy_test_common::TempDir;
@@ -32,16 +33,16 @@ fn dracut_base(dir: &Path) -> std::path::PathBuf {
     base
 }
 
-#[test]
-fn dracut_image_holds_the_binary_and_dropin() {
+/// `make install install-dracut` for real (no DESTDIR, so that dracut finds
+/// what the modules name) under `dir`, then an initramfs of dracut's `base`
+/// and `modules`, unpacked: (its root, its listing, the prefix installed to,
+/// the drop-in).
+fn dracut_image(dir: &Path, modules: &str) -> (PathBuf, String, PathBuf, PathBuf) {
     require_tool("dracut", "dracut-core");
     require_tool("cpio", "cpio");
-    let dir = TempDir::new();
-    let base = dracut_base(dir.path());
-    // Installed for real (no DESTDIR), so that dracut finds what the module names.
+    let base = dracut_base(dir);
     let prefix = dir.join("usr");
     let dropin = dir.join("etc/ssh/ssh_config.d/20-ssh-sockproxy.conf");
-    let installed = prefix.join("bin/ssh-sockproxy");
     make(&[
         "install",
         "install-dracut",
@@ -57,10 +58,10 @@ fn dracut_image_holds_the_binary_and_dropin() {
     dracut
         .env("dracutbasedir", &base)
         .args(["--quiet", "--no-kernel", "--no-hostonly", "--no-early-microcode", "--compress", "cat"])
-        .args(["--modules", "base ssh-sockproxy", "--conf", "/dev/null", "--confdir"])
+        .args(["--modules", &format!("base {modules}"), "--conf", "/dev/null", "--confdir"])
         .arg(&empty)
         .arg("--tmpdir")
-        .arg(dir.path())
+        .arg(dir)
         .arg(&image);
     run_quietly(dracut);
 
@@ -68,16 +69,27 @@ fn dracut_image_holds_the_binary_and_dropin() {
     let mut list = Command::new("cpio");
     list.args(["--quiet", "-i", "-t", "-F"]).arg(&image);
     let listing = run_quietly(list);
-    for path in [&installed, &dropin] {
-        let inside = path.strip_prefix("/").unwrap().display().to_string();
-        assert!(listing.lines().any(|line| line == inside), "{inside} is not in the image:\n{listing}");
-    }
-
     let root = dir.join("root");
     fs::create_dir(&root).unwrap();
     let mut unpack = Command::new("cpio");
     unpack.args(["--quiet", "-i", "-d", "-m", "-F"]).arg(&image).current_dir(&root);
     run_quietly(unpack);
+    (root, listing, prefix, dropin)
+}
+
+fn in_image(listing: &str, path: &Path) -> bool {
+    let inside = path.strip_prefix("/").unwrap().display().to_string();
+    listing.lines().any(|line| line == inside)
+}
+
+#[test]
+fn dracut_image_holds_the_binary_and_dropin() {
+    let dir = TempDir::new();
+    let (root, listing, prefix, dropin) = dracut_image(dir.path(), "ssh-sockproxy");
+    let installed = prefix.join("bin/ssh-sockproxy");
+    for path in [&installed, &dropin] {
+        assert!(in_image(&listing, path), "{} is not in the image:\n{listing}", path.display());
+    }
     let modules = read(&root.join("usr/lib/dracut/modules.txt"));
     assert!(modules.lines().any(|line| line == "ssh-sockproxy"), "modules.txt lacks ssh-sockproxy:\n{modules}");
     let inside = |path: &Path| root.join(path.strip_prefix("/").unwrap());
@@ -92,6 +104,20 @@ fn dracut_image_holds_the_binary_and_dropin() {
     };
     assert_eq!(chroot("--version"), format!("ssh-sockproxy {}\n", env!("CARGO_PKG_VERSION")));
     assert_eq!(chroot("--print-ssh-config"), read(&dropin));
+}
+
+#[test]
+fn dracut_adds_ssh_sockserve_on_request_and_it_runs_there() {
+    let dir = TempDir::new();
+    let (root, listing, prefix, _) = dracut_image(dir.path(), "ssh-sockserve");
+    let installed = prefix.join("sbin/ssh-sockserve");
+    assert!(in_image(&listing, &installed), "{} is not in the image:\n{listing}", installed.display());
+    let inside = root.join(installed.strip_prefix("/").unwrap());
+    assert_eq!(fs::read(inside).unwrap(), fs::read(&installed).unwrap(), "binary in the image");
+    // Without /proc, as in an early initrd.
+    let mut command = Command::new("chroot");
+    command.arg(&root).arg(&installed).arg("--version");
+    assert_eq!(run_quietly(command), format!("ssh-sockserve {}\n", env!("CARGO_PKG_VERSION")));
 }
 
 #[test]
@@ -112,4 +138,10 @@ fn mkinitcpio_hook_adds_the_binary_and_dropin() {
     bash.arg("-c").arg(r#". "$0" && help"#).arg(&hook);
     let help = run_quietly(bash);
     assert!(help.contains(" /etc/ssh/ssh_config.d/20-ssh-sockproxy.conf."), "{help}");
+
+    let hook = dir.join("usr/lib/initcpio/install/ssh-sockserve");
+    let mut bash = Command::new("bash");
+    bash.arg("-c").arg(r#"add_binary() { echo "add_binary $*"; }; . "$0" && build && help"#).arg(&hook);
+    let output = run_quietly(bash);
+    assert!(output.starts_with("add_binary /usr/sbin/ssh-sockserve\nAdds ssh-sockserve,"), "{output}");
 }

@@ -8,6 +8,7 @@ use std::process::{Command, Stdio};
 use sockproxy_test_common::TempDir;
 
 use super::{DROPIN, files, make, print_ssh_config, read, repo, run_quietly};
+use crate::serve::serve_bin;
 use crate::support::bin;
 
 /// The options the drop-in sets, as `ssh -G -F config host` resolves them, sorted.
@@ -44,16 +45,18 @@ fn default_layout_under_destdir() {
         [
             "etc/ssh/ssh_config.d/20-ssh-sockproxy.conf 644",
             "usr/local/bin/ssh-sockproxy 755",
+            "usr/local/sbin/ssh-sockserve 755",
             "usr/local/share/man/man1/ssh-sockproxy.1 644",
+            "usr/local/share/man/man1/ssh-sockserve.1 644",
             "usr/local/share/ssh-sockproxy/20-ssh-sockproxy.conf 644",
         ]
     );
     let installed = dir.join("usr/local/bin/ssh-sockproxy");
     assert_eq!(fs::read(&installed).unwrap(), fs::read(bin()).unwrap(), "installed binary");
-    assert_eq!(
-        read(&dir.join("usr/local/share/man/man1/ssh-sockproxy.1")),
-        read(&repo().join("src/dist/ssh-sockproxy.1"))
-    );
+    assert_eq!(fs::read(dir.join("usr/local/sbin/ssh-sockserve")).unwrap(), fs::read(serve_bin()).unwrap());
+    for page in ["ssh-sockproxy.1", "ssh-sockserve.1"] {
+        assert_eq!(read(&dir.join("usr/local/share/man/man1").join(page)), read(&repo().join("src/dist").join(page)));
+    }
     // The drop-in is what the installed binary prints, once at its final path.
     let dropin = read(&dir.join(DROPIN));
     let printed = print_ssh_config(&installed).replace(installed.to_str().unwrap(), "/usr/local/bin/ssh-sockproxy");
@@ -107,9 +110,14 @@ fn packager_layout_in_libexec_with_initrd_hooks() {
         [
             "etc/ssh/ssh_config.d/50-sockproxy.conf 644",
             "usr/lib/dracut/modules.d/90ssh-sockproxy/module-setup.sh 755",
+            "usr/lib/dracut/modules.d/90ssh-sockserve/module-setup.sh 755",
             "usr/lib/initcpio/install/ssh-sockproxy 644",
+            "usr/lib/initcpio/install/ssh-sockserve 644",
             "usr/libexec/ssh-sockproxy 755",
+            // A daemon: in sbin, wherever BINDIR puts the proxy.
+            "usr/sbin/ssh-sockserve 755",
             "usr/share/man/man1/ssh-sockproxy.1 644",
+            "usr/share/man/man1/ssh-sockserve.1 644",
             "usr/share/ssh-sockproxy/20-ssh-sockproxy.conf 644",
         ]
     );
@@ -130,6 +138,11 @@ fn packager_layout_in_libexec_with_initrd_hooks() {
         ),
         "{hook}"
     );
+    assert!(!module.contains('@') && !hook.contains('@'), "a placeholder is left:\n{module}\n{hook}");
+    let module = read(&dir.join("usr/lib/dracut/modules.d/90ssh-sockserve/module-setup.sh"));
+    assert!(module.contains("\nsockserve_bin='/usr/sbin/ssh-sockserve'\n"), "{module}");
+    let hook = read(&dir.join("usr/lib/initcpio/install/ssh-sockserve"));
+    assert!(hook.contains("\n    add_binary '/usr/sbin/ssh-sockserve'\n"), "{hook}");
     assert!(!module.contains('@') && !hook.contains('@'), "a placeholder is left:\n{module}\n{hook}");
 
     make(&[&["uninstall"], &vars[..]].concat());

@@ -1,0 +1,41 @@
+//! New processes without libc: fork (clone with only SIGCHLD) and execve,
+//! which rustix keeps in its doc-hidden runtime module, and close_range,
+//! which it lacks. Built on syscall4 like every raw syscall.
+
+use core::ffi::{c_char, c_int};
+
+use linux_raw_sys::general::{__NR_clone, __NR_close_range, __NR_execve, SIGCHLD};
+
+use super::syscall::syscall4;
+
+/// fork(2): 0 in the child, the child's PID in the parent, or the errno.
+///
+/// clone with only SIGCHLD in the flags and zeros elsewhere: no new stack,
+/// no TID or TLS words (so the architectures' different argument orders do
+/// not matter); the child gets a copy of the address space, as from fork.
+pub fn fork() -> Result<u32, c_int> {
+    // SAFETY: without CLONE_VM the child has its own copy of memory, and
+    // this process has no other threads whose locks the copy could hold.
+    let ret = unsafe { syscall4(__NR_clone, SIGCHLD as usize, 0, 0, 0) };
+    // A failure is -errno, -4095 to -1; a PID fits in u32.
+    if ret < 0 { Err(ret.unsigned_abs() as c_int) } else { Ok(ret as u32) }
+}
+
+/// execve(2): returns only when it failed, with the errno.
+///
+/// # Safety
+/// `path` must be a NUL-terminated string, `argv` and `envp` null-terminated
+/// arrays of such strings.
+pub unsafe fn execve(path: *const c_char, argv: *const *const c_char, envp: *const *const c_char) -> c_int {
+    // SAFETY: the caller's contract.
+    let ret = unsafe { syscall4(__NR_execve, path as usize, argv as usize, envp as usize, 0) };
+    ret.unsigned_abs() as c_int
+}
+
+/// Closes every descriptor from `first` on; kernels before 5.9 lack the
+/// call, and then nothing happens.
+pub fn close_from(first: u32) {
+    // SAFETY: closes descriptors only; whoever owned one must not use it
+    // again, which the caller, about to exec, ensures.
+    unsafe { syscall4(__NR_close_range, first as usize, u32::MAX as usize, 0, 0) };
+}
