@@ -24,7 +24,6 @@ hostname vm-guest
 # It starts before AF_VSOCK exists: the unix socket is served at once, vsock::22 once the modules are in.
 NOTIFY_SOCKET=vsock-stream:2:9000 /usr/sbin/ssh-sockserve -v vsock::22 /run/ssh-unix-local/socket -- \
     /usr/sbin/sshd -i -e -f /etc/ssh/sshd_config 2>>/run/sshd.log &
-server=$!
 
 # wait_for WHAT COMMAND...: until COMMAND succeeds, for up to 30 s.
 wait_for() {
@@ -42,9 +41,9 @@ wait_for "ssh-sockserve does not say that vsock::22 is late" grep -q "^Cannot li
 echo "ssh-sockproxy-vm: serving the unix socket; vsock::22 waits for the modules"
 sleep 3
 
-# Paused while the modules go in: with vsock.ko alone, a bind to VMADDR_CID_ANY succeeds, but the connect that
-# sends READY=1 fails (ENODEV) until the virtio transport is there too. modprobe would leave the same gap.
-kill -STOP $server
+# The modules go in while the server runs. With vsock.ko alone a bind to VMADDR_CID_ANY already works, but
+# the connect that sends READY=1 fails (ENODEV) until the virtio transport is there too: the server tries it
+# again, as it tries vsock::22 until it binds.
 # shellcheck disable=SC2013 # names separated by blanks and newlines, in load order
 for module in $(cat /etc/modules-order); do
     insmod "/lib/modules/$module.ko" || fail "insmod $module"
@@ -52,9 +51,7 @@ done
 [ -e /dev/vsock ] || fail "no /dev/vsock after loading the modules"
 bound=$(ls /sys/bus/virtio/drivers/vmw_vsock_virtio_transport/)
 case $bound in *virtio*) ;; *) fail "no virtio vsock device (is vhost-user-vsock-pci there?)" ;; esac
-# The host starts its ssh --wait now; the server binds vsock::22 when it goes on, and then sends READY=1.
+# The host starts its ssh --wait now; the server binds vsock::22 on its next try, and then sends READY=1.
 echo "ssh-sockproxy-vm: vsock modules loaded"
-sleep 2
-kill -CONT $server
 
 while :; do sleep 3600; done
