@@ -59,10 +59,30 @@ pub enum NotifyAddress<'a> {
 pub enum NotifyProblem<'a> {
     /// NOTIFY_SOCKET is in none of the forms.
     Bad(&'a [u8]),
-    Send {
-        to: &'a [u8],
-        errno: i32,
-    },
+    /// `again`: it is tried again (see `is_not_yet`).
+    Send { to: &'a [u8], errno: i32, again: bool },
+}
+
+/// Errors of sending READY=1 that a later try may not have: the socket is
+/// not there yet (a VMM that listens late, the host side of vsock not up),
+/// or AF_VSOCK's transport is not loaded yet (ENODEV and EAFNOSUPPORT: with
+/// only vsock.ko in, a bind works but this connect does not).
+pub fn is_not_yet(errno: i32) -> bool {
+    use linux_raw_sys::errno::*;
+    [
+        ENOENT,
+        ECONNREFUSED,
+        ECONNRESET,
+        ETIMEDOUT,
+        ENODEV,
+        ENETUNREACH,
+        EHOSTUNREACH,
+        EADDRNOTAVAIL,
+        EAFNOSUPPORT,
+        EAGAIN,
+    ]
+    .iter()
+    .any(|&not_yet| u32::try_from(errno).is_ok_and(|errno| errno == not_yet))
 }
 
 impl NotifyProblem<'_> {
@@ -72,8 +92,11 @@ impl NotifyProblem<'_> {
                 line.text(b"Invalid NOTIFY_SOCKET: ").quoted(text);
                 line.text(b" (/PATH, @NAME, vsock:CID:PORT or vsock-stream:CID:PORT)");
             }
-            Self::Send { to, errno } => {
+            Self::Send { to, errno, again } => {
                 line.text(b"Failed to send READY=1 to NOTIFY_SOCKET ").quoted(to).text(b": ").errno(errno);
+                if again {
+                    line.text(b"; trying again.");
+                }
             }
         }
     }
@@ -164,8 +187,22 @@ mod tests {
             "Invalid NOTIFY_SOCKET: tcp:1 (/PATH, @NAME, vsock:CID:PORT or vsock-stream:CID:PORT)\n"
         );
         assert_eq!(
-            message(NotifyProblem::Send { to: b"/run/n", errno: 111 }),
-            "Failed to send READY=1 to NOTIFY_SOCKET /run/n: Connection refused\n"
+            message(NotifyProblem::Send { to: b"/run/n", errno: 91, again: false }),
+            "Failed to send READY=1 to NOTIFY_SOCKET /run/n: Protocol wrong type for socket\n"
         );
+        assert_eq!(
+            message(NotifyProblem::Send { to: b"vsock-stream:2:9000", errno: 19, again: true }),
+            "Failed to send READY=1 to NOTIFY_SOCKET vsock-stream:2:9000: No such device; trying again.\n"
+        );
+    }
+
+    #[test]
+    fn which_failures_are_tried_again() {
+        for errno in [2, 111, 104, 110, 19, 101, 113, 99, 97, 11] {
+            assert!(is_not_yet(errno), "{errno}");
+        }
+        for errno in [0, -1, 1, 13, 91, 22, 36] {
+            assert!(!is_not_yet(errno), "{errno}");
+        }
     }
 }

@@ -1,4 +1,4 @@
-//! The guest architectures: each one's QEMU and machine, and where `make vm-test` put its binary.
+//! The guest architectures: each one's QEMU and machine, and where `make vm-test` put its binaries.
 
 use std::path::PathBuf;
 
@@ -53,14 +53,19 @@ pub const ARMV7: Arch = Arch {
 };
 
 impl Arch {
-    /// The binary under test built for this architecture: in `$SSH_SOCKPROXY_BIN_DIR_<name>`, which `make
-    /// vm-test` sets; for x86-64, without it, the one cargo builds for this host with the test's profile.
-    pub fn binary(&self) -> PathBuf {
+    /// The binary `name` (`ssh-sockproxy` or `ssh-sockserve`) built for this architecture: in
+    /// `$SSH_SOCKPROXY_BIN_DIR_<arch>`, which `make vm-test` sets; for x86-64, without it, the one cargo builds
+    /// for this host with the test's profile.
+    pub fn binary(&self, name: &str) -> PathBuf {
         let variable = format!("SSH_SOCKPROXY_BIN_DIR_{}", self.name);
         match std::env::var_os(&variable) {
-            Some(dir) => PathBuf::from(dir).join("ssh-sockproxy"),
-            None if self.name == X86_64.name => env!("CARGO_BIN_EXE_ssh-sockproxy").into(),
-            None => panic!("{variable} is not set: `make vm-test` builds the {} binary and sets it", self.name),
+            Some(dir) => PathBuf::from(dir).join(name),
+            None if self.name == X86_64.name && name == PROXY => env!("CARGO_BIN_EXE_ssh-sockproxy").into(),
+            None if self.name == X86_64.name && name == SERVE => env!("CARGO_BIN_EXE_ssh-sockserve").into(),
+            None => panic!("{variable} is not set: `make vm-test` builds the {} binaries and sets it", self.name),
         }
     }
 }
+
+pub const PROXY: &str = "ssh-sockproxy";
+pub const SERVE: &str = "ssh-sockserve";

@@ -16,8 +16,10 @@
 #   apt-DEBARCH-SUITE/                                  the apt state
 #   kernel-ARCH-PACKAGE-VERSION/{vmlinuz,release,modules/,modules-order}
 #                                                       the kernel image and its virtio and vsock modules, decompressed
-#   userland-ARCH-KEY/root/                             busybox, sshd, ssh, scp, socat and the libraries they load
+#   userland-ARCH-KEY/root/                             busybox, sshd, ssh, scp and the libraries they load
 #   initramfs-ARCH-KEY.cpio                             userland, modules and init.sh (uncompressed: faster under TCG)
+# Both keys hash this script (and the initramfs's init.sh), so a cache from the days when the guest ran socat
+# is not reused. ssh-sockproxy and ssh-sockserve, the binaries under test, come per run in the test's overlay.
 # Needs: apt-get, dpkg-deb, tar, readelf (binutils), modinfo (kmod), xz (xz-utils), cpio, flock, sha256sum,
 # debian-archive-keyring, and cargo once (vhost-device-vsock).
 set -euo pipefail
@@ -26,11 +28,11 @@ VHOST_DEVICE_VSOCK_VERSION=0.3.0
 MIRROR=http://deb.debian.org/debian
 SECURITY_MIRROR=http://deb.debian.org/debian-security
 KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
-PACKAGES="busybox-static openssh-server openssh-client socat"
+PACKAGES="busybox-static openssh-server openssh-client"
 # What the guest runs; the ones with a `?` only where the package has them: OpenSSH 9.8 and later (trixie)
 # split sshd, whose `sshd -i` executes sshd-session, which executes sshd-auth.
 PROGRAMS="/usr/bin/busybox /usr/sbin/sshd /usr/lib/openssh/sshd-session? /usr/lib/openssh/sshd-auth? /usr/bin/ssh
-/usr/bin/scp /usr/bin/socat"
+/usr/bin/scp"
 # The drivers of the vsock device (vhost-user-vsock-pci) and vsock_loopback, which serves CID 1
 # (VMADDR_CID_LOCAL) inside the guest; what they depend on comes from modinfo.
 MODULES="virtio_pci vmw_vsock_virtio_transport vsock_loopback"
@@ -210,7 +212,7 @@ kernel_release=$(cat "$kernel_dir/release")
 # programs load, but found in one step; only the files the programs load go into the guest.
 libraries=$(apt-cache depends --recurse --important $PACKAGES 2>/dev/null | grep -E '^(lib|zlib1g)' | grep -v -- '-dev$' || true)
 versions=$(candidates $PACKAGES $libraries | sort -u)
-[ "$(echo "$versions" | grep -c -E '^(busybox-static|openssh-server|openssh-client|socat) ')" -eq 4 ] ||
+[ "$(echo "$versions" | grep -c -E '^(busybox-static|openssh-server|openssh-client) ')" -eq 3 ] ||
     die "the $debarch $suite lists lack one of $PACKAGES"
 userland_key=$({ cat "$here/build-artefacts.sh"; echo "$arch $suite"; echo "$versions"; } | sha256sum | cut -c1-16)
 userland_dir=$cache/userland-$arch-$userland_key

@@ -11,7 +11,7 @@ use sockproxy_test_common::sshd::{output_with_timeout, user};
 use sockproxy_test_common::{TempDir, random_bytes};
 
 use crate::guest::{GUEST_HOSTNAME, Guest, GuestSsh, PROXY_COMMAND_WITH_STATUS, SESSION_SECS};
-use crate::machine::host_port_path;
+use crate::machine::{NOTIFY_PORT, host_port_path};
 
 /// What every check may use.
 pub struct Context<'a> {
@@ -19,12 +19,19 @@ pub struct Context<'a> {
     /// `uname -r` of the guest kernel.
     pub guest_release: &'a str,
     pub dir: &'a TempDir,
+    /// What the guest's ssh-sockserve sent to NOTIFY_SOCKET=vsock-stream:2:9000, to its end.
+    pub ready_message: &'a [u8],
+    /// The host's `ssh-sockproxy --wait vsock-mux/…` login started before the guest's vsock::22 was bound.
+    pub late_login: &'a Result<Output, String>,
 }
 
 pub type Check = fn(&Context);
 
 /// In order: the later ones run their ssh inside the guest, so they need the first to work.
 pub const CHECKS: &[(&str, Check)] = &[
+    ("host → guest: --wait logs in once the late vsock::22 is bound", late_vsock),
+    ("readiness: READY=1 over vsock-stream:2:9000 at VM.vsock_9000", readiness),
+    ("guest: no socat; ssh unix/run/ssh-unix-local/socket, ssh-sockserve's other listener", guest_unix_listener),
     ("host → guest: ssh vsock-mux/PATH", host_to_guest_slash),
     ("host → guest: ssh vsock-mux%PATH", host_to_guest_percent),
     ("host → guest: exit status and stderr come back", host_to_guest_status),
@@ -49,6 +56,43 @@ fn assert_output(what: &str, output: &Output, status: i32, stdout: &str, stderr:
     let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
     let actual = (output.status.code(), text(&output.stdout), text(&output.stderr));
     assert_eq!(actual, (Some(status), stdout.into(), stderr.into()), "{what}: (exit status, stdout, stderr)");
+}
+
+/// ssh-sockserve started before the vsock modules were loaded: with -v it said once that vsock::22 was
+/// not there yet and once that it listens; the login started before that got in.
+fn late_vsock(cx: &Context) {
+    let login = cx.late_login.as_ref().expect("the late login");
+    let what = "ssh -o ProxyCommand='ssh-sockproxy -v --wait=120 %h %p' vsock-mux/PATH";
+    let stderr = String::from_utf8_lossy(&login.stderr);
+    assert_eq!(
+        (login.status.code(), String::from_utf8_lossy(&login.stdout).as_ref()),
+        (Some(0), "logged in late\n"),
+        "{what}: stderr {stderr:?}"
+    );
+    let log = cx.guest.run("cat /run/sshd.log");
+    assert_eq!(log.status.code(), Some(0), "cat /run/sshd.log in the guest");
+    let log = String::from_utf8_lossy(&log.stdout);
+    let not_yet = "Cannot listen on vsock::22 yet (Address family not supported by protocol); \
+                   serving the other addresses and trying again.";
+    let late_notes = ["Cannot listen on ", "Listening on "];
+    let notes: Vec<&str> = log.lines().filter(|line| late_notes.iter().any(|note| line.starts_with(note))).collect();
+    assert_eq!(notes, [not_yet, "Listening on vsock::22 now."], "ssh-sockserve's notes in /run/sshd.log:\n{log}");
+    let from_host = "vsock::22: connection from vsock:2:";
+    assert!(log.lines().any(|line| line.starts_with(from_host)), "no {from_host:?} in /run/sshd.log:\n{log}");
+}
+
+/// The VMM side of readiness: the backend handed the guest's stream to CID 2 port 9000 to the host's listener
+/// at VM.vsock_9000, and it carried READY=1 and nothing else.
+fn readiness(cx: &Context) {
+    let what = format!("what arrived at VM.vsock_{NOTIFY_PORT}");
+    assert_eq!(String::from_utf8_lossy(cx.ready_message), "READY=1", "{what}");
+}
+
+fn guest_unix_listener(cx: &Context) {
+    let ssh = GuestSsh::new("root@unix/run/ssh-unix-local/socket", "hostname");
+    let output = cx.guest.run(&format!("if command -v socat; then exit 1; fi; {}", ssh.command_line()));
+    let what = "in the guest: no socat, then ssh root@unix/run/ssh-unix-local/socket";
+    assert_output(what, &output, 0, &format!("{GUEST_HOSTNAME}\n"), "");
 }
 
 fn host_to_guest(cx: &Context, separator: char) {

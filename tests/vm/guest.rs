@@ -6,7 +6,7 @@ use sockproxy_test_common::sshd::{Sshd, output_with_timeout};
 
 use crate::machine::Vm;
 
-/// Where the run's overlay puts the client key in the guest (the binary goes to /bin).
+/// Where the run's overlay puts the client key in the guest (ssh-sockproxy goes to /bin, ssh-sockserve to /sbin).
 pub const GUEST_KEY: &str = "/root/.ssh/id_ed25519";
 /// The guest's hostname, set by init.sh.
 pub const GUEST_HOSTNAME: &str = "vm-guest";
@@ -29,7 +29,7 @@ pub struct Guest<'a> {
 impl Guest<'_> {
     /// The host's ProxyCommand, as in ssh_config: the x86-64 binary.
     pub fn proxy_command(&self) -> String {
-        format!("'{}' %h %p", crate::arch::X86_64.binary().display())
+        format!("'{}' %h %p", crate::arch::X86_64.binary(crate::arch::PROXY).display())
     }
 
     /// `root@vsock-mux/PATH` or `root@vsock-mux%PATH`.

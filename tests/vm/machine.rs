@@ -1,7 +1,8 @@
 //! Boots the guest under QEMU with vhost-device-vsock as its vsock device; both are killed by PID and reaped on drop.
 
 use std::fs::{self, File};
-use std::io::Write;
+use std::io::{ErrorKind, Read, Write};
+use std::os::unix::net::UnixListener;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
@@ -15,10 +16,13 @@ use crate::artefacts::Artefacts;
 /// The guest's CID; the host is CID 2 as always.
 pub const GUEST_CID: u32 = 4;
 const MEMORY: &str = "512M";
+/// The guest port ssh-sockserve sends READY=1 to (its NOTIFY_SOCKET in init.sh is vsock-stream:2:9000).
+pub const NOTIFY_PORT: u32 = 9000;
 /// init.sh prints these on the serial console.
-const READY: &str = "ssh-sockproxy-vm: ready";
+const VSOCK_LOADED: &str = "ssh-sockproxy-vm: vsock modules loaded";
 const INIT_FAILED: &str = "ssh-sockproxy-vm: init failed";
-/// 3 to 11 s under TCG here, by architecture; generous for a slower CI machine.
+/// Each wait: READY=1 came 10 to 33 s after starting QEMU under TCG here, by architecture, on a busy
+/// machine (init.sh holds vsock back for 5 s of it); generous for a slower CI machine.
 const BOOT_TIMEOUT: Duration = Duration::from_secs(120);
 const POLL: Duration = Duration::from_millis(20);
 /// The backend's `uds-path`, in the run directory.
@@ -35,14 +39,20 @@ pub struct Vm {
     qemu: ChildGuard,
     backend: ChildGuard,
     dir: PathBuf,
+    /// The VMM side of readiness: where the backend delivers the guest's connection to CID 2 NOTIFY_PORT.
+    notify: UnixListener,
     pub accel: &'static str,
+    /// From starting QEMU until the vsock modules were loaded, and until READY=1 arrived.
     pub boot_time: Duration,
+    pub ready_time: Duration,
+    started: Instant,
 }
 
 impl Vm {
     /// Boots from the cached kernel and initramfs plus `overlay` (a cpio archive appended
-    /// to the initramfs), with every file of the run in `dir`; returns once the guest's
-    /// sshd listens on vsock port 22.
+    /// to the initramfs), with every file of the run in `dir`; returns once the guest has
+    /// loaded its vsock modules, while its ssh-sockserve is held back from binding vsock::22
+    /// for two seconds (init.sh); `wait_ready` then waits for its READY=1.
     pub fn boot(arch: &Arch, artefacts: &Artefacts, dir: &Path, overlay: &[u8]) -> Vm {
         // QEMU and the backend take comma-separated option lists.
         assert!(!dir.to_string_lossy().contains(','), "run directory {} has a comma", dir.display());
@@ -64,7 +74,10 @@ impl Vm {
         ));
         let backend = spawn(backend, &dir.join("backend.log"), "cargo install vhost-device-vsock");
         let (qemu, dir_buf) = (ChildGuard(None), dir.to_path_buf());
-        let mut vm = Vm { qemu, backend, dir: dir_buf, accel: "", boot_time: Duration::ZERO };
+        let notify = UnixListener::bind(host_port_path(dir, NOTIFY_PORT)).expect("bind VM.vsock_9000");
+        notify.set_nonblocking(true).expect("make VM.vsock_9000 non-blocking");
+        let (boot_time, ready_time, started) = (Duration::ZERO, Duration::ZERO, Instant::now());
+        let mut vm = Vm { qemu, backend, dir: dir_buf, notify, accel: "", boot_time, ready_time, started };
         vm.wait_for("the backend's vhost-user socket", Duration::from_secs(10), || Ok(vhost_socket.exists()));
 
         let (accel, accel_args) = accel(arch);
@@ -88,17 +101,34 @@ impl Vm {
             .arg("-chardev")
             .arg(format!("socket,id=vhost,path={}", vhost_socket.display()))
             .args(["-device", "vhost-user-vsock-pci,chardev=vhost"]);
-        let started = Instant::now();
+        vm.started = Instant::now();
         vm.qemu = spawn(qemu, &dir.join("qemu.log"), &format!("apt-get install {}", arch.qemu_package));
-        vm.wait_for("the guest's sshd on vsock port 22", BOOT_TIMEOUT, || {
-            let console = fs::read_to_string(&console).unwrap_or_default();
-            if console.contains(INIT_FAILED) {
-                return Err("the guest's init failed".into());
-            }
-            Ok(console.contains(READY))
-        });
-        vm.boot_time = started.elapsed();
+        vm.wait_for("the guest's vsock modules", BOOT_TIMEOUT, || console_says(&console, VSOCK_LOADED));
+        vm.boot_time = vm.started.elapsed();
         vm
+    }
+
+    /// Waits for the guest's connection to CID 2 NOTIFY_PORT and returns all it sent, to its end.
+    pub fn wait_ready(&mut self) -> Vec<u8> {
+        let (console, notify) = (self.dir.join("console.log"), self.notify.try_clone().expect("dup VM.vsock_9000"));
+        let mut connection = None;
+        self.wait_for("READY=1 at VM.vsock_9000", BOOT_TIMEOUT, || {
+            match notify.accept() {
+                Ok((stream, _)) => connection = Some(stream),
+                Err(e) if e.kind() == ErrorKind::WouldBlock => {}
+                Err(e) => return Err(format!("accept on VM.vsock_9000: {e}")),
+            }
+            console_says(&console, "").map(|_| connection.is_some())
+        });
+        self.ready_time = self.started.elapsed();
+        let mut connection = connection.expect("accepted");
+        connection.set_nonblocking(false).expect("make the notify connection blocking");
+        connection.set_read_timeout(Some(Duration::from_secs(30))).expect("set a read timeout");
+        let mut message = Vec::new();
+        if let Err(e) = connection.read_to_end(&mut message) {
+            panic!("read READY=1 from VM.vsock_9000: {e} after {message:?}\n{}", self.diagnostics());
+        }
+        message
     }
 
     /// The multiplexer socket: `CONNECT <guest port>` reaches the guest.
@@ -175,6 +205,15 @@ fn spawn(mut command: Command, log: &Path, install: &str) -> ChildGuard {
     let program = command.get_program().to_string_lossy().into_owned();
     let child = command.spawn().unwrap_or_else(|e| panic!("cannot start {program}: {e} ({install})"));
     ChildGuard(Some(child))
+}
+
+/// Whether the console shows `line` yet; an error once init has failed.
+fn console_says(console: &Path, line: &str) -> Result<bool, String> {
+    let console = fs::read_to_string(console).unwrap_or_default();
+    if console.contains(INIT_FAILED) {
+        return Err("the guest's init failed".into());
+    }
+    Ok(console.contains(line))
 }
 
 fn tail(path: &Path, lines: usize) -> String {

@@ -3,7 +3,8 @@
 //! This machine is a VM itself and never opens AF_VSOCK connections: the `vsock/`
 //! targets run only inside the guest, which QEMU boots under TCG (or hardware KVM).
 //! One test per guest architecture, each with Debian's kernel and programs of that
-//! architecture and the binary built for it; the host's side is the x86-64 binary.
+//! architecture and the binaries built for it (ssh-sockserve serves the guest's sshd);
+//! the host's side is the x86-64 ssh-sockproxy.
 
 mod arch;
 mod artefacts;
@@ -19,9 +20,9 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 use sockproxy_test_common::TempDir;
-use sockproxy_test_common::sshd::Sshd;
+use sockproxy_test_common::sshd::{Sshd, output_with_timeout};
 
-use arch::{AARCH64, ARMV7, Arch, RISCV64, X86_64};
+use arch::{AARCH64, ARMV7, Arch, PROXY, RISCV64, SERVE, X86_64};
 use checks::{CHECKS, Context};
 use guest::Guest;
 use machine::Vm;
@@ -62,12 +63,30 @@ fn end_to_end(arch: &Arch) {
     let dir = TempDir::new();
     // The host's sshd for the guest's connections to CID 2 port 22; its client key logs in both ways.
     let host_sshd = Sshd::start_at(&make_dir(&dir.join("host-sshd")), &machine::host_port_path(dir.path(), 22));
-    let overlay = overlay(&dir, &host_sshd, &arch.binary());
-    let vm = Vm::boot(arch, &artefacts, dir.path(), &overlay);
-    progress(&format!("guest {} booted ({}) in {:.1?}", artefacts.kernel_release, vm.accel, vm.boot_time));
+    let overlay = overlay(&dir, &host_sshd, arch);
+    let mut vm = Vm::boot(arch, &artefacts, dir.path(), &overlay);
+    let (release, accel, boot_time) = (&artefacts.kernel_release, vm.accel, vm.boot_time);
+    progress(&format!("guest {release} booted ({accel}), vsock modules in {boot_time:.1?}"));
+    // Before the guest's ssh-sockserve may bind vsock::22: a login that must ride it out with --wait.
+    let late_login = std::thread::spawn({
+        let proxy_command = format!("'{}' -v --wait=120 %h %p", X86_64.binary(PROXY).display());
+        let mut ssh = host_sshd.ssh(&proxy_command, &format!("root@vsock-mux/{}", vm.mux_path().display()));
+        ssh.arg("echo logged in late");
+        move || output_with_timeout(ssh, guest::SESSION_SECS)
+    });
+    // The login is reaped (within its time limit) even when READY=1 never comes.
+    let ready_message = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| vm.wait_ready()));
+    let late_login = late_login.join().map_err(|_| "the late login panicked (its message is above)".to_string());
+    let ready_message = ready_message.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+    progress(&format!("READY=1 from the guest's ssh-sockserve {:.1?} after starting QEMU", vm.ready_time));
+    if let Ok(login) = &late_login {
+        let retries = String::from_utf8_lossy(&login.stderr).matches("retrying").count();
+        progress(&format!("the late login's ssh-sockproxy --wait retried {retries} times"));
+    }
 
     let guest = Guest { vm: &vm, sshd: &host_sshd };
-    let cx = Context { guest, guest_release: &artefacts.kernel_release, dir: &dir };
+    let (guest_release, late_login) = (&artefacts.kernel_release, &late_login);
+    let cx = Context { guest, guest_release, dir: &dir, ready_message: &ready_message, late_login };
     let mut failed = Vec::new();
     for (name, check) in CHECKS {
         let check_started = Instant::now();
@@ -96,19 +115,19 @@ fn guest_sshd_log(guest: &Guest) -> String {
     }
 }
 
-/// This run's files for the guest: the binary under test (`binary`, the guest's architecture's),
-/// the guest sshd's host key, the key the host logs in with, and the same key for the guest's
-/// own ssh clients.
-fn overlay(dir: &TempDir, host_sshd: &Sshd, binary: &Path) -> Vec<u8> {
+/// This run's files for the guest: the binaries under test (`arch`'s), the guest sshd's host key,
+/// the key the host logs in with, and the same key for the guest's own ssh clients.
+fn overlay(dir: &TempDir, host_sshd: &Sshd, arch: &Arch) -> Vec<u8> {
     let host_key = dir.join("guest_host_key");
     keygen(&host_key);
     let read = |path: &Path| std::fs::read(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
-    let binary = read(binary);
+    let (proxy, serve) = (read(&arch.binary(PROXY)), read(&arch.binary(SERVE)));
     let host_key = read(&host_key);
     let client_key = read(host_sshd.client_key());
     let authorized = read(&host_sshd.client_key().with_extension("pub"));
     cpio::archive(&[
-        cpio::Entry { path: "usr/bin/ssh-sockproxy", mode: 0o755, data: &binary },
+        cpio::Entry { path: "usr/bin/ssh-sockproxy", mode: 0o755, data: &proxy },
+        cpio::Entry { path: "usr/sbin/ssh-sockserve", mode: 0o755, data: &serve },
         cpio::Entry { path: "etc/ssh/ssh_host_ed25519_key", mode: 0o600, data: &host_key },
         cpio::Entry { path: "etc/ssh/authorized_keys", mode: 0o644, data: &authorized },
         cpio::Entry { path: "root/.ssh/id_ed25519", mode: 0o600, data: &client_key },

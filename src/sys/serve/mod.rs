@@ -22,7 +22,7 @@ use crate::attempts::{FIRST_PAUSE, next_pause};
 use crate::serve::cli::{Command, MAX_LISTEN, Options, Print, VERSION, parse_command};
 use crate::serve::connection::{ACCEPT_PAUSE, Children, ConnectionNote, QUIET_WINDOW};
 use crate::serve::listen::{Listen, ListenAddress, ListenNote};
-use crate::serve::notify::{NotifyAddress, NotifyProblem, parse_notify_socket};
+use crate::serve::notify::{NotifyAddress, NotifyProblem, is_not_yet, parse_notify_socket};
 use crate::serve::{Failure, SetupProblem};
 use crate::stdio::{STDERR, STDIN, STDOUT, StdioProblem};
 use crate::sys::rt::args::{Args, env_remove, env_var};
@@ -101,6 +101,7 @@ unsafe fn run(
         options: serve.options,
         command,
         notify,
+        notify_failed: false,
         signals,
         retry,
         quiet,
@@ -138,8 +139,11 @@ struct Server {
     slots: [Option<Slot>; MAX_LISTEN],
     options: Options,
     command: connection::Command,
-    /// NOTIFY_SOCKET as written and parsed, until READY=1 went.
+    /// NOTIFY_SOCKET as written and parsed, until READY=1 went (or could
+    /// not, for good).
     notify: Option<(&'static [u8], NotifyAddress<'static>)>,
+    /// READY=1 failed and was said so: a later failure is tried again quietly.
+    notify_failed: bool,
     signals: OwnedFd,
     /// Fires for the next try of a late listener, and when a pause of
     /// accepting is over.
@@ -211,7 +215,9 @@ impl Server {
         self.after_binding();
     }
 
-    /// READY=1 once every listener is bound; until then the next try.
+    /// READY=1 once every listener is bound; until then the next try. A
+    /// READY=1 that finds nobody there yet is tried again, by the same
+    /// growing pause.
     fn after_binding(&mut self) {
         if self.slots().any(|slot| slot.late) {
             self.retry.arm(self.pause);
@@ -219,7 +225,14 @@ impl Server {
         }
         if let Some((to, address)) = self.notify.take() {
             if let Err(errno) = notify::send_ready(&address) {
-                say(|line| NotifyProblem::Send { to, errno }.describe(line));
+                let again = is_not_yet(errno);
+                if !self.notify_failed {
+                    say(|line| NotifyProblem::Send { to, errno, again }.describe(line));
+                }
+                if again {
+                    (self.notify, self.notify_failed) = (Some((to, address)), true);
+                    self.retry.arm(self.pause);
+                }
             }
         }
     }
@@ -237,6 +250,9 @@ impl Server {
                 self.paused = false;
                 if self.slots().any(|slot| slot.late) {
                     self.bind_late();
+                } else if self.notify.is_some() {
+                    self.pause = next_pause(self.pause);
+                    self.after_binding();
                 }
             }
             if quiet && self.quiet.fired() {

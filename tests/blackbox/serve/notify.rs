@@ -90,13 +90,40 @@ fn ready_goes_to_an_abstract_notify_socket() {
     assert_eq!(&message[..len], b"READY=1");
 }
 
+/// A NOTIFY_SOCKET that is not there yet (a VMM or manager that listens
+/// late): said once, serving goes on, and READY=1 is tried again until it
+/// goes.
 #[test]
-fn an_unreachable_notify_socket_is_one_line_and_serving_goes_on() {
+fn a_notify_socket_that_comes_late_gets_ready_once_it_is_there() {
     let dir = TempDir::new();
     let socket = dir.join("s");
-    let missing = dir.join("nobody");
-    let server = Server::spawn(dir.path(), command(missing.to_str().unwrap(), &[socket.to_str().unwrap()]));
-    let line = format!("Failed to send READY=1 to NOTIFY_SOCKET {}: No such file or directory\n", missing.display());
+    let later = dir.join("later");
+    let server = Server::spawn(dir.path(), command(later.to_str().unwrap(), &[socket.to_str().unwrap()]));
+    let line = format!(
+        "Failed to send READY=1 to NOTIFY_SOCKET {}: No such file or directory; trying again.\n",
+        later.display()
+    );
+    server.wait_stderr("the failed READY=1", |s| s == line);
+    assert_eq!(read_exactly(&mut connect(&socket), 6), b"hello\n");
+    let notify = UnixDatagram::bind(&later).unwrap();
+    notify.set_read_timeout(Some(LIMIT)).unwrap();
+    let mut message = [0u8; 16];
+    let len = notify.recv(&mut message).expect("READY=1 once the socket is there");
+    assert_eq!(&message[..len], b"READY=1");
+    assert_eq!(server.stderr(), line, "said once");
+}
+
+/// A failure that no later try mends (here a stream socket, which takes no
+/// datagram) is one line, and serving goes on.
+#[test]
+fn a_notify_socket_of_the_wrong_kind_is_one_line_and_serving_goes_on() {
+    let dir = TempDir::new();
+    let socket = dir.join("s");
+    let stream = dir.join("stream");
+    let _listener = std::os::unix::net::UnixListener::bind(&stream).unwrap();
+    let server = Server::spawn(dir.path(), command(stream.to_str().unwrap(), &[socket.to_str().unwrap()]));
+    let line =
+        format!("Failed to send READY=1 to NOTIFY_SOCKET {}: Protocol wrong type for socket\n", stream.display());
     server.wait_stderr("the failed READY=1", |s| s == line);
     assert_eq!(read_exactly(&mut connect(&socket), 6), b"hello\n");
 }
