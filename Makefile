@@ -156,6 +156,8 @@ test-selected: prerequisites build-selected paramiko
 # - cli::print_ssh_config_from_a_deleted_binary_is_refused runs a deleted
 #   copy of the binary by execveat; under emulation that copy is the script
 #   that execs qemu-user, not the binary;
+# - faults::wait_after_the_handoff injects faults by syscall count (when=),
+#   which qemu-user's own reads and polls shift;
 # - serve::children::a_child_gets_std_fds_...: reads the dispositions the
 #   server inherited from /proc/PID/status, which under emulation are
 #   qemu-user's own (it keeps the guest's in its bookkeeping);
@@ -166,7 +168,7 @@ test-selected: prerequisites build-selected paramiko
 # TESTS=... (cargo test's filters) picks tests by name.
 EMULATED_SKIP := descriptors::a_small_descriptor_table_fails_cleanly_or_hands_off faults::every_descriptor_is_cloexec \
 	install:: paramiko::paramiko_fails_cleanly_on_a_missing_target cli::print_ssh_config_from_a_deleted_binary_is_refused \
-	serve::children::a_child_gets_std_fds_default_signals_an_empty_mask_and_its_own_session
+	serve::children::a_child_gets_std_fds_default_signals_an_empty_mask_and_its_own_session faults::wait_after_the_handoff
 TESTS ?=
 ifeq ($(ARCH),x86_64)
 TEST_BIN_DIR := $(abspath $(OUT))
