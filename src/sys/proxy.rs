@@ -11,7 +11,7 @@ use crate::sys::connect::connect;
 use crate::sys::rt::PANIC_EXIT;
 use crate::sys::rt::args::{Args, env_var};
 use crate::sys::rt::signal::{self, Action, SIGPIPE};
-use crate::sys::rt::syscall;
+use crate::sys::rt::process;
 use crate::sys::stdio::{Delivery, choose_delivery, print, report};
 use crate::sys::{attempts, handoff, relay, ssh_config};
 use crate::targets::parse_target;
@@ -25,9 +25,8 @@ use crate::texts;
 pub unsafe fn main(argc: c_int, argv: *const *const c_char, envp: *const *const c_char) -> c_int {
     // Nothing inherited past stderr is ours: libssh leaves its own end of
     // the socketpair open in us, and holding it, stdin would never see EOF.
-    // Before Linux 5.9 (ENOSYS) they stay open.
     // SAFETY: nothing of ours is open yet besides fds 0-2.
-    let _ = unsafe { syscall::close_from(3) };
+    unsafe { process::close_from(3) };
     // Whatever the parent left: a reader of stdout or stderr that went away
     // is then EPIPE from write or splice, an error we report, not a death.
     // SAFETY: SIG_IGN installs no handler.

@@ -1,10 +1,11 @@
 //! New processes without libc: fork (clone with only SIGCHLD) and execve,
-//! which rustix keeps in its doc-hidden runtime module, and close_range,
-//! which it lacks. Built on syscall4 like every raw syscall.
+//! which rustix keeps in its doc-hidden runtime module, and closing what a
+//! process inherited (close_range, which rustix lacks). Built on syscall4 like every raw syscall.
 
 use core::ffi::{c_char, c_int};
 
-use linux_raw_sys::general::{__NR_clone, __NR_close_range, __NR_execve, SIGCHLD};
+use linux_raw_sys::errno::ENOSYS;
+use linux_raw_sys::general::{__NR_clone, __NR_close, __NR_close_range, __NR_execve, SIGCHLD};
 
 use super::syscall::syscall4;
 
@@ -32,10 +33,19 @@ pub unsafe fn execve(path: *const c_char, argv: *const *const c_char, envp: *con
     ret.unsigned_abs() as c_int
 }
 
-/// Closes every descriptor from `first` on; kernels before 5.9 lack the
-/// call, and then nothing happens.
-pub fn close_from(first: u32) {
-    // SAFETY: closes descriptors only; whoever owned one must not use it
-    // again, which the caller, about to exec, ensures.
-    unsafe { syscall4(__NR_close_range, first as usize, u32::MAX as usize, 0, 0) };
+/// Closes every descriptor from `first` on: close_range(2), or before Linux
+/// 5.9 (ENOSYS) close(2) on each one below 1024, where parents that leak
+/// descriptors keep them (select's limit), without /proc to list them.
+///
+/// # Safety
+/// No descriptor from `first` on may be in use (owned) by the program.
+pub unsafe fn close_from(first: u32) {
+    // SAFETY: only numbers; what is closed is the caller's contract.
+    let ret = unsafe { syscall4(__NR_close_range, first as usize, u32::MAX as usize, 0, 0) };
+    if ret == -(ENOSYS as isize) {
+        for fd in first..1024 {
+            // SAFETY: as above; a number that is no descriptor is EBADF.
+            unsafe { syscall4(__NR_close, fd as usize, 0, 0, 0) };
+        }
+    }
 }

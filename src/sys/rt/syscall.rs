@@ -1,14 +1,14 @@
 //! The syscalls that rustix does not offer in its stable API, made directly:
 //! `syscall4` (and `syscall6`), on which every raw syscall here and in
-//! signal.rs is built, and exit_group, sendmsg and close_range. rustix keeps
-//! exit_group in its doc-hidden, semver-exempt `runtime` module; its sendmsg
-//! only takes control messages built by its own ancillary buffer type, while
-//! we send the bytes that crate::handoff builds; it has no close_range. The
-//! instruction itself is each architecture's (arch/).
+//! signal.rs and process.rs is built, and exit_group and sendmsg. rustix
+//! keeps exit_group in its doc-hidden, semver-exempt `runtime` module; its
+//! sendmsg only takes control messages built by its own ancillary buffer
+//! type, while we send the bytes that crate::handoff builds. The instruction
+//! itself is each architecture's (arch/).
 
 use core::ffi::c_int;
 
-use linux_raw_sys::general::{__NR_close_range, __NR_sendmsg};
+use linux_raw_sys::general::__NR_sendmsg;
 use linux_raw_sys::net::msghdr;
 use rustix::fd::{AsRawFd, BorrowedFd};
 
@@ -23,17 +23,6 @@ pub unsafe fn sendmsg(fd: BorrowedFd<'_>, msg: &msghdr, flags: u32) -> Result<us
     let ret = unsafe { syscall4(__NR_sendmsg, fd.as_raw_fd() as usize, (&raw const *msg) as usize, flags as usize, 0) };
     // A failure is -errno, -4095 to -1.
     usize::try_from(ret).map_err(|_| ret.unsigned_abs() as c_int)
-}
-
-/// close_range(2) without flags: closes every descriptor from `first` on;
-/// the errno on failure (ENOSYS before Linux 5.9).
-///
-/// # Safety
-/// No descriptor from `first` on may be in use (owned) by the program.
-pub unsafe fn close_from(first: u32) -> Result<(), c_int> {
-    // SAFETY: only numbers; what is closed is the caller's contract.
-    let ret = unsafe { syscall4(__NR_close_range, first as usize, u32::MAX as usize, 0, 0) };
-    if ret == 0 { Ok(()) } else { Err(ret.unsigned_abs() as c_int) }
 }
 
 #[cfg(test)]

@@ -102,7 +102,8 @@ fn child(connection: BorrowedFd<'_>, command: &Command) -> ! {
     let errno = match dup2_stdin(connection).and_then(|()| dup2_stdout(connection)) {
         Ok(()) => {
             // The connection, the listeners and whatever the server inherited.
-            close_from(3);
+            // SAFETY: COMMAND's exec follows; nothing past stderr is used again.
+            unsafe { close_from(3) };
             let _ = setsid();
             for signal in 1..=64 {
                 if command.ignored & mask_of(signal) != 0 {
