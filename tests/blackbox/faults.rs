@@ -237,3 +237,23 @@ fn wait_after_the_handoff() {
     );
     assert_connected_to(out.fd.as_ref().expect("the socket was sent"), &listener);
 }
+
+/// Before Linux 5.9 there is no close_range (ENOSYS, injected here): the
+/// inherited descriptors are closed one by one below 1024, and the hand-off
+/// goes on.
+#[test]
+fn without_close_range_inherited_descriptors_are_closed_one_by_one() {
+    let dir = TempDir::new();
+    let sock = dir.join("s.sock");
+    let listener = Listener::bind(&sock);
+    let (out, trace) =
+        run_traced("close_range,close", &["-e", "inject=close_range:error=ENOSYS"], &[&unix_host('/', &sock), "22"]);
+    assert_connected_to(out.assert_handoff(), &listener);
+    // Each call without strace's pid column and alignment.
+    let calls: Vec<String> =
+        trace.lines().map(|line| line.split_whitespace().skip(1).collect::<Vec<_>>().join(" ")).collect();
+    assert_eq!(calls[0], "close_range(3, 4294967295, 0) = -1 ENOSYS (Function not implemented) (INJECTED)", "{trace}");
+    let closed: Vec<String> = calls[1..1022].iter().map(|call| call.split_once(')').unwrap().0.to_owned()).collect();
+    let expected: Vec<String> = (3..1024).map(|fd| format!("close({fd}")).collect();
+    assert_eq!(closed, expected);
+}

@@ -42,7 +42,7 @@ pub unsafe fn execve(path: *const c_char, argv: *const *const c_char, envp: *con
 pub unsafe fn close_from(first: u32) {
     // SAFETY: only numbers; what is closed is the caller's contract.
     let ret = unsafe { syscall4(__NR_close_range, first as usize, u32::MAX as usize, 0, 0) };
-    if ret == -(ENOSYS as isize) {
+    if ret.unsigned_abs() == ENOSYS as usize {
         for fd in first..1024 {
             // SAFETY: as above; a number that is no descriptor is EBADF.
             unsafe { syscall4(__NR_close, fd as usize, 0, 0, 0) };
