@@ -33,7 +33,7 @@ VERSION     := $(shell sed -n 's/^version *= *"\(.*\)"/\1/p' Cargo.toml | head -
 # BUDGET_<binary>_<arch>: `make size` (part of `make test`) fails above it, and
 # for a binary that has none. ssh-sockproxy on x86-64: 30,712 bytes after the
 # layout issue, 30,536 with its own `_start` in place of crt1.o's, 32,320
-# after the second hardening round (README, Size); each budget leaves 192
+# after the second hardening round (docs/performance.md, Size); each budget leaves 192
 # bytes of room above the measured size. With ssh-sockserve's code in the
 # library, armv7's proxy grew 200 bytes (LLVM treats the shared helpers
 # differently before LTO), to 36,176. Issue 16 then added machined's
@@ -44,8 +44,8 @@ BUDGET_ssh-sockproxy_x86_64  := 35008
 BUDGET_ssh-sockproxy_aarch64 := 35664
 BUDGET_ssh-sockproxy_riscv64 := 34368
 BUDGET_ssh-sockproxy_armv7   := 39200
-# ssh-sockserve: 24 KiB, the goal its issue set (README, Size); armv7's A32
-# code is larger (README, Architectures): with READY=1 tried
+# ssh-sockserve: 24 KiB, the goal its issue set (docs/performance.md, Size); armv7's A32
+# code is larger (docs/architectures.md): with READY=1 tried
 # again and the close fallback (25,620), and 192 of room.
 BUDGET_ssh-sockserve_x86_64  := 24576
 BUDGET_ssh-sockserve_aarch64 := 24576
@@ -348,7 +348,7 @@ demo: prerequisites
 	$(MAKE) --no-print-directory build ARCH=x86_64
 	$(CARGO) run --release --locked --quiet --example demo -- $(abspath $(call out_of,x86_64)/ssh-sockproxy)
 
-# Performance (tests/bench/, README "Performance"): start-up cost against a no_std
+# Performance (tests/bench/, docs/performance.md): start-up cost against a no_std
 # no-op floor, /bin/true, socat and systemd-ssh-proxy where present, syscalls,
 # peak RSS, size, hand-offs per second; then BENCH_MIB MiB through real ssh
 # by fd passing, by relay and by socat; then ssh-sockserve against socat and

@@ -18,7 +18,7 @@ pub mod stdio;
 use core::ffi::CStr;
 
 /// `bytes` up to and with its first NUL: CStr::from_bytes_until_nul in
-/// smaller code (README, Size).
+/// smaller code (docs/performance.md, Size).
 pub fn cstr_until_nul(bytes: &[u8]) -> Option<&CStr> {
     let nul = bytes.iter().position(|&b| b == 0)?;
     // SAFETY: the slice ends with a NUL, the first one in it.

@@ -115,7 +115,7 @@ impl<'a> UnixPath<'a> {
 
     /// A NUL of its own would cut the path short.
     fn has_nul(&self) -> bool {
-        #[expect(clippy::manual_contains, reason = "smaller code (README, Size)")]
+        #[expect(clippy::manual_contains, reason = "smaller code (docs/performance.md, Size)")]
         let has_nul = self.written.iter().any(|&b| b == 0);
         has_nul
     }

@@ -1,4 +1,4 @@
-//! Markdown tables padded to line up in a terminal, so that the output pastes into README.md as it is.
+//! Markdown tables padded to line up in a terminal, so that the output pastes into docs/performance.md as it is.
 
 pub struct Table {
     headers: Vec<String>,

@@ -123,7 +123,7 @@ fn child(connection: BorrowedFd<'_>, command: &Command) -> ! {
 /// returns the errno when it could not.
 fn exec(command: &Command) -> i32 {
     let name = command.name;
-    #[expect(clippy::manual_contains, reason = "smaller code (README, Size)")]
+    #[expect(clippy::manual_contains, reason = "smaller code (docs/performance.md, Size)")]
     let has_slash = name.iter().any(|&b| b == b'/');
     if has_slash || name.is_empty() {
         // SAFETY: argv[0] is COMMAND, and argv and envp are the kernel's
