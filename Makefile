@@ -159,6 +159,8 @@ test-selected: prerequisites build-selected paramiko
 #   that execs qemu-user, not the binary;
 # - faults::wait_after_the_handoff injects faults by syscall count (when=),
 #   which qemu-user's own reads and polls shift;
+# - faults::without_close_range_...: checks the sequence of close calls,
+#   among which qemu-user makes its own;
 # - serve::children::a_child_gets_std_fds_...: reads the dispositions the
 #   server inherited from /proc/PID/status, which under emulation are
 #   qemu-user's own (it keeps the guest's in its bookkeeping);
@@ -169,7 +171,8 @@ test-selected: prerequisites build-selected paramiko
 # TESTS=... (cargo test's filters) picks tests by name.
 EMULATED_SKIP := descriptors::a_small_descriptor_table_fails_cleanly_or_hands_off faults::every_descriptor_is_cloexec \
 	install:: paramiko::paramiko_fails_cleanly_on_a_missing_target cli::print_ssh_config_from_a_deleted_binary_is_refused \
-	serve::children::a_child_gets_std_fds_default_signals_an_empty_mask_and_its_own_session faults::wait_after_the_handoff
+	serve::children::a_child_gets_std_fds_default_signals_an_empty_mask_and_its_own_session faults::wait_after_the_handoff \
+	faults::without_close_range_inherited_descriptors_are_closed_one_by_one
 TESTS ?=
 ifeq ($(ARCH),x86_64)
 TEST_BIN_DIR := $(abspath $(OUT))

@@ -172,14 +172,20 @@ fn forced_fdpass_exits_without_waiting_for_the_client() {
     let listener = Listener::bind(&sock);
     let (ours, theirs) = UnixStream::pair().unwrap();
     let (child, _) = spawn(theirs, &["--fdpass", &unix_host('/', &sock), "22"], |_| ());
-    ours.set_read_timeout(Some(LIMIT)).unwrap();
-    let received = sockproxy_test_common::scm_rights::receive(&ours).unwrap();
-    assert_eq!((received.bytes.as_slice(), received.fds.len()), (&b"\n"[..], 1));
     // Our end stays open and silent: with --fdpass the proxy does not wait.
+    assert_handed_off_without_waiting(&ours, child, &listener);
+}
+
+/// The socket came with "\n" on `ours`, which stays open and silent, and
+/// the proxy ended by itself, exit 0 and nothing on stderr.
+#[track_caller]
+fn assert_handed_off_without_waiting(ours: &UnixStream, child: ChildGuard, listener: &Listener) {
+    ours.set_read_timeout(Some(LIMIT)).unwrap();
+    let received = sockproxy_test_common::scm_rights::receive(ours).unwrap();
+    assert_eq!((received.bytes.as_slice(), received.fds.len()), (&b"\n"[..], 1));
     let (status, stderr) = finish(child);
     assert_eq!((status.code(), stderr.as_str()), (Some(0), ""));
-    crate::support::assert_connected_to(&received.fds[0], &listener);
-    drop(ours);
+    crate::support::assert_connected_to(&received.fds[0], listener);
 }
 
 /// Only one socket as both stdin and stdout gets the offer: with stdout a
@@ -195,12 +201,7 @@ fn a_stdin_of_its_own_gets_the_descriptor_and_no_wait() {
     let mut command = Command::new(bin());
     command.args([&unix_host('/', &sock), "22"]).stdin(reader).stdout(OwnedFd::from(theirs)).stderr(Stdio::piped());
     let child = ChildGuard(Some(command.spawn().expect("spawn proxy")));
-    ours.set_read_timeout(Some(LIMIT)).unwrap();
-    let received = sockproxy_test_common::scm_rights::receive(&ours).unwrap();
-    assert_eq!((received.bytes.as_slice(), received.fds.len()), (&b"\n"[..], 1));
     // The socketpair and the pipe both stay open: the proxy must end by itself.
-    let (status, stderr) = finish(child);
-    assert_eq!((status.code(), stderr.as_str()), (Some(0), ""));
-    crate::support::assert_connected_to(&received.fds[0], &listener);
-    drop((ours, writer));
+    assert_handed_off_without_waiting(&ours, child, &listener);
+    drop(writer);
 }

@@ -102,15 +102,12 @@ fn long_relative_runtime_dir() {
     }
 }
 
-#[test]
-fn vm_is_reached_by_its_cid() {
-    // The connect is faked by strace: never a real AF_VSOCK connect here.
-    let run = TempDir::new();
+/// `machine/...` (`args`) in a namespace whose /run is `run`, under strace
+/// with every connect after machined's faked as refused (one inject spec
+/// for all of them), so that no real AF_VSOCK connect can happen; the
+/// outcome and the trace's AF_VSOCK connects, each checked to be faked.
+pub fn run_with_vsock_faked(run: &Path, args: &[&str]) -> (Outcome, Vec<String>) {
     let log = run.join("strace.log");
-    let _machined = FakeMachined::start(
-        run.path(),
-        &[Reply::Json(r#"{"parameters":{"name":"vm1","class":"vm","service":"systemd-vmspawn","vSockCid":4711}}"#)],
-    );
     let log_arg = log.to_str().unwrap();
     let wrapper = [
         "strace",
@@ -123,13 +120,24 @@ fn vm_is_reached_by_its_cid() {
         "-o",
         log_arg,
     ];
-    let out = run_fdpass(command(run.path(), None, &wrapper, &["machine/vm1", "2222"]));
-    out.assert_failure("Failed to connect to vsock:4711:2222: Connection refused\n");
+    let out = run_fdpass(command(run, None, &wrapper, args));
     let trace = std::fs::read_to_string(&log).unwrap();
-    let vsock: Vec<&str> = trace.lines().filter(|l| l.contains("AF_VSOCK")).collect();
-    assert_eq!(vsock.len(), 1, "{trace}");
-    assert!(vsock[0].contains("svm_cid=0x1267, svm_port=0x8ae"), "{trace}");
-    assert!(vsock[0].ends_with("(INJECTED)"), "{trace}");
+    let vsock: Vec<String> = trace.lines().filter(|l| l.contains("AF_VSOCK")).map(str::to_owned).collect();
+    assert!(vsock.iter().all(|l| l.ends_with("(INJECTED)")), "an AF_VSOCK connect was not faked:\n{trace}");
+    (out, vsock)
+}
+
+#[test]
+fn vm_is_reached_by_its_cid() {
+    let run = TempDir::new();
+    let _machined = FakeMachined::start(
+        run.path(),
+        &[Reply::Json(r#"{"parameters":{"name":"vm1","class":"vm","service":"systemd-vmspawn","vSockCid":4711}}"#)],
+    );
+    let (out, vsock) = run_with_vsock_faked(run.path(), &["machine/vm1", "2222"]);
+    out.assert_failure("Failed to connect to vsock:4711:2222: Connection refused\n");
+    assert_eq!(vsock.len(), 1, "{vsock:?}");
+    assert!(vsock[0].contains("svm_cid=0x1267, svm_port=0x8ae"), "{vsock:?}");
 }
 
 #[test]
