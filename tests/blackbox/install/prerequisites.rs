@@ -39,10 +39,14 @@ fn a_user_gets_the_command_and_nothing_is_installed() {
     script("rustup", "exit 0");
     fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
 
+    // A copy the user nobody can read, wherever the tree is (a root-only home, say).
+    let copy = dir.join("prerequisites.sh");
+    fs::copy(repo().join("tests/prerequisites.sh"), &copy).unwrap();
+    fs::set_permissions(&copy, fs::Permissions::from_mode(0o644)).unwrap();
     let mut command = Command::new("setpriv");
     command
         .args(["--reuid=nobody", "--regid=nogroup", "--clear-groups", "--", "sh"])
-        .arg(repo().join("tests/prerequisites.sh"))
+        .arg(&copy)
         .env("PATH", format!("{}:/usr/bin:/bin", fake.display()));
     let output = run(command);
     assert_eq!(output.status.code(), Some(1), "{}", both(&output));
