@@ -73,7 +73,9 @@ const TRANSIENT_ERRNOS: [u32; 6] = {
     [ENOENT, ECONNREFUSED, ECONNRESET, ETIMEDOUT, ENODEV, EHOSTUNREACH]
 };
 
-fn is_transient_errno(errno: i32) -> bool {
+/// True for an errno of reaching a socket that means it is not there yet
+/// (what `--wait` retries, and ssh-sockserve's READY=1 builds on).
+pub fn is_transient_errno(errno: i32) -> bool {
     u32::try_from(errno).is_ok_and(|errno| TRANSIENT_ERRNOS.contains(&errno))
 }
 

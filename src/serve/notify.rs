@@ -3,6 +3,7 @@
 //! `vsock-stream:`, `vsock-seqpacket:`, `vsock-dgram:` kinds), and what can
 //! go wrong sending it (see sys/serve/notify.rs).
 
+use crate::failure::is_transient_errno;
 use crate::line::Line;
 use crate::targets::unix::SUN_PATH_LEN;
 use crate::targets::vsock::{VsockAddress, parse_cid, parse_port};
@@ -64,25 +65,16 @@ pub enum NotifyProblem<'a> {
 }
 
 /// Errors of sending READY=1 that a later try may not have: the socket is
-/// not there yet (a VMM that listens late, the host side of vsock not up),
-/// or AF_VSOCK's transport is not loaded yet (ENODEV and EAFNOSUPPORT: with
-/// only vsock.ko in, a bind works but this connect does not).
+/// not there yet, as for the proxy's `--wait` (a VMM that listens late, the
+/// host side of vsock not up), and also no route, no such address, a full
+/// datagram queue, or AF_VSOCK's transport not loaded yet (ENODEV and
+/// EAFNOSUPPORT: with only vsock.ko in, a bind works but this connect does not).
 pub fn is_not_yet(errno: i32) -> bool {
     use linux_raw_sys::errno::*;
-    [
-        ENOENT,
-        ECONNREFUSED,
-        ECONNRESET,
-        ETIMEDOUT,
-        ENODEV,
-        ENETUNREACH,
-        EHOSTUNREACH,
-        EADDRNOTAVAIL,
-        EAFNOSUPPORT,
-        EAGAIN,
-    ]
-    .iter()
-    .any(|&not_yet| u32::try_from(errno).is_ok_and(|errno| errno == not_yet))
+    is_transient_errno(errno)
+        || [ENETUNREACH, EADDRNOTAVAIL, EAFNOSUPPORT, EAGAIN]
+            .iter()
+            .any(|&not_yet| u32::try_from(errno).is_ok_and(|errno| errno == not_yet))
 }
 
 impl NotifyProblem<'_> {
