@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use sockproxy_test_common::{ChildGuard, TempDir};
 
-use crate::descriptors::{blocked_in, descriptors};
+use crate::descriptors::{assert_only_std_and_one_socket, blocked_in, descriptors};
 use crate::support::{Listener, bin, unix_host};
 
 const BANNER: &[u8] = b"SSH-2.0-libssh_like\r\n";
@@ -151,10 +151,7 @@ fn inherited_descriptors_are_closed_so_the_clients_close_ends_the_relay() {
         assert_eq!(got, expected, "{mode:?}");
         // Relaying now: 0, 1, 2 and the target socket, not the inherited fd 4.
         let fds = descriptors(pid);
-        let numbers: Vec<u32> = fds.iter().map(|(fd, _)| *fd).collect();
-        assert_eq!(numbers.len(), 4, "{mode:?}: {fds:?}");
-        assert_eq!(&numbers[..3], &[0, 1, 2], "{mode:?}: {fds:?}");
-        assert!(fds[3].1.starts_with("socket:["), "{mode:?}: {fds:?}");
+        assert_only_std_and_one_socket(&fds);
         let ours_inode = std::fs::read_link(format!("/proc/self/fd/{ours_fd}")).unwrap();
         assert_ne!(fds[3].1, ours_inode.display().to_string(), "{mode:?}: the client's end is held");
         // The client goes away without a word: the proxy sees EOF and ends.

@@ -85,7 +85,7 @@ fn descriptors_at_handoff(mut command: Command) -> (Vec<(u32, String)>, OwnedFd)
 }
 
 #[track_caller]
-fn assert_only_std_and_one_socket(fds: &[(u32, String)]) {
+pub fn assert_only_std_and_one_socket(fds: &[(u32, String)]) {
     let numbers: Vec<u32> = fds.iter().map(|(fd, _)| *fd).collect();
     assert_eq!(&numbers[..3], &[0, 1, 2], "{fds:?}");
     assert_eq!(fds.len(), 4, "exactly one descriptor besides 0, 1 and 2: {fds:?}");

@@ -72,14 +72,9 @@ struct Purge;
 
 impl Drop for Purge {
     fn drop(&mut self) {
-        let _ = output_with_timeout(
-            {
-                let mut command = Command::new("dpkg");
-                command.args(["--purge", "ssh-sockproxy"]);
-                command
-            },
-            120,
-        );
+        let mut command = Command::new("dpkg");
+        command.args(["--purge", "ssh-sockproxy"]);
+        let _ = output_with_timeout(command, 120);
     }
 }
 
